@@ -1,0 +1,377 @@
+"""Migrator: rung's verbs as a Python API. The CLI and the pytest plugin call only this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rung import plan as planning
+from rung.config import Settings, load_settings
+from rung.dialects import Dialect, connect
+from rung.errors import InvalidMigrations, RequestRefused, ScriptError
+from rung.history import History
+from rung.model import (
+    AppliedState,
+    HistoryEvent,
+    Migration,
+    Plan,
+    PlanStep,
+    Statement,
+    Version,
+    format_version,
+)
+from rung.plan import MigrationStatus
+from rung.runner import RunEvent, Runner, sql_checksum, statement_hash
+from rung.source import discover
+from rung.sqlsplit import split
+
+__all__ = ["Migrator", "RunResult", "StatusReport", "ValidationReport"]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    database: str
+    migrations: list[MigrationStatus]
+
+    def count(self, state: str) -> int:
+        return sum(1 for item in self.migrations if item.state == state)
+
+    @property
+    def up_to_date(self) -> bool:
+        return all(item.state in (planning.APPLIED, planning.BASELINE) for item in self.migrations)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step as run (or, with dry_run, as it would run), with its statements."""
+
+    migration: Migration
+    direction: str
+    statements: tuple[Statement, ...]
+    resume_from: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    direction: str
+    steps: list[PlannedStep]
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    problems: list[str] = field(default_factory=list)
+    checked_database: bool = False
+    migrations: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Migrator:
+    """Apply, roll back and inspect the migrations in `directory` on the database at `url`.
+
+    Settings not given here come from the environment and config files, as for the CLI.
+    `on_event` receives a RunEvent for each migration started, finished or skipped, and
+    when the migration lock is busy.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        directory: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        on_event: Callable[[RunEvent], None] | None = None,
+    ) -> None:
+        self.settings = settings or load_settings(database=url, directory=directory)
+        self.on_event = on_event or (lambda event: None)
+
+    @property
+    def directory(self) -> Path:
+        return self.settings.directory
+
+    # -- reading --------------------------------------------------------------------------
+    def migrations(self) -> list[Migration]:
+        return discover(self.directory)
+
+    def status(self) -> StatusReport:
+        migrations = self.migrations()
+        with self._session() as (dialect, history):
+            items = self._statuses(dialect, history, migrations)
+        return StatusReport(dialect.server_label, items)
+
+    def history(self) -> list[HistoryEvent]:
+        with self._session() as (_, history):
+            return self._events(history)
+
+    def validate(self) -> ValidationReport:
+        """Check the files, and, when a database is configured, the files against its history."""
+        try:
+            migrations = self.migrations()
+        except InvalidMigrations as exc:
+            return ValidationReport(list(exc.details) or [exc.message])
+        if not self.settings.database:
+            return ValidationReport([], False, len(migrations))
+        with self._session() as (dialect, history):
+            items = self._statuses(dialect, history, migrations)
+        try:
+            planning.check_consistent(items)
+        except InvalidMigrations as exc:
+            return ValidationReport(list(exc.details), True, len(migrations))
+        return ValidationReport([], True, len(migrations))
+
+    # -- changing -------------------------------------------------------------------------------
+    def up(
+        self,
+        *,
+        target: Version | None = None,
+        dry_run: bool = False,
+        single_transaction: bool = False,
+        allow_out_of_order: bool = False,
+    ) -> RunResult:
+        migrations = self.migrations()
+
+        def make_plan(items: list[MigrationStatus]) -> Plan:
+            return planning.plan_up(items, target=target, allow_out_of_order=allow_out_of_order)
+
+        return self._run("up", migrations, make_plan, dry_run, single_transaction)
+
+    def down(
+        self,
+        *,
+        steps: int | None = None,
+        target: Version | None = None,
+        everything: bool = False,
+        dry_run: bool = False,
+    ) -> RunResult:
+        migrations = self.migrations()
+        if everything:
+            steps = 10**9
+
+        def make_plan(items: list[MigrationStatus]) -> Plan:
+            return planning.plan_down(items, steps=steps, target=target)
+
+        return self._run("down", migrations, make_plan, dry_run, False)
+
+    def baseline(self, version: Version) -> MigrationStatus | None:
+        """Record that the database already is at `version`, without running anything."""
+        migrations = self.migrations()
+        with self._session(write=True) as (dialect, history):
+            items = self._statuses(dialect, history, migrations)
+            applied = [item for item in items if item.is_applied]
+            if applied:
+                raise RequestRefused(
+                    f"the database already has {len(applied)} applied migration(s); "
+                    "a baseline is for a database rung has not migrated yet",
+                    hint="use `rung status` to see where it stands",
+                )
+            known = {m.version: m for m in migrations}
+            text, name = (
+                (known[version].version_text, known[version].name)
+                if version in known
+                else (format_version(version), "baseline")
+            )
+            history.record(text, name, "baseline", "success")
+            items = self._statuses(dialect, history, migrations)
+        return next((item for item in items if item.version == version), None)
+
+    def repair(self, *, mark: str | None = None) -> list[MigrationStatus]:
+        """Accept edited files' checksums; clear failures. `mark` says where a half-done one stands."""
+        if mark not in (None, "applied", "pending"):
+            raise RequestRefused(f"--as must be 'applied' or 'pending', not {mark!r}")
+        migrations = self.migrations()
+        with self._session(write=True) as (dialect, history):
+            items = self._statuses(dialect, history, migrations)
+            partial = [i for i in items if i.state == planning.FAILED and i.applied.failure.partial]
+            if partial and mark is None:
+                raise RequestRefused(
+                    "these migrations stopped half-way: "
+                    + ", ".join(i.label for i in partial)
+                    + "; rung cannot tell whether you finished or undid them by hand",
+                    hint="run `rung repair --as applied` if the database now holds their whole "
+                    "work, or `rung repair --as pending` if it holds none of it",
+                )
+            repaired = []
+            for item in items:
+                outcome = self._repair_outcome(item, mark)
+                if outcome is None:
+                    continue
+                m = item.migration
+                checksum = m.checksum if m else None
+                sql = sql_checksum(m.up.text, dialect.flavour) if m and m.up else None
+                history.record(
+                    item.version_text,
+                    item.name,
+                    "repair",
+                    outcome,
+                    checksum=checksum,
+                    sql_checksum=sql,
+                )
+                repaired.append(item)
+        return repaired
+
+    @staticmethod
+    def _repair_outcome(item: MigrationStatus, mark: str | None) -> str | None:
+        if item.state == planning.MODIFIED:
+            return "applied"
+        if item.state != planning.FAILED:
+            return None
+        failure = item.applied.failure
+        if failure.partial:
+            return mark
+        return "applied" if item.applied.applied else "pending"
+
+    # -- internals ------------------------------------------------------------------------------
+    def _run(
+        self,
+        direction: str,
+        migrations: list[Migration],
+        make_plan: Callable[[list[MigrationStatus]], Plan],
+        dry_run: bool,
+        single_transaction: bool,
+    ) -> RunResult:
+        with self._session(write=not dry_run) as (dialect, history):
+            if single_transaction and not dialect.transactional_ddl:
+                raise RequestRefused(
+                    f"--single-transaction needs transactional DDL, which {dialect.display_name} "
+                    "does not have (it commits each DDL statement); nothing was run",
+                    hint="run without --single-transaction: rung records progress per statement",
+                )
+            events = self._events(history) if history.exists() or not dry_run else []
+            items = planning.statuses(
+                migrations, planning.derive(events), self._classifier(dialect)
+            )
+            plan = make_plan(items)
+            planned = [self._prepare_step(dialect, step) for step in plan.steps]
+            if dry_run or not planned:
+                return RunResult(direction, planned, dry_run)
+            runner = Runner(
+                dialect,
+                history.conn,
+                history,
+                self.on_event,
+                seen_id=max((e.id for e in events), default=0),
+            )
+            prepared = [runner.prepare(step, p.statements) for step, p in zip(plan.steps, planned, strict=False)]
+            if single_transaction:
+                blocking = [p.step.migration.label for p in prepared if not p.transactional]
+                if blocking:
+                    raise RequestRefused(
+                        "--single-transaction cannot include migrations that must run outside a "
+                        f"transaction: {', '.join(blocking)}; nothing was run",
+                        hint="apply without --single-transaction",
+                    )
+            self.on_event(RunEvent("plan", direction, detail=str(len(prepared))))
+            runner.run(prepared, single_transaction=single_transaction)
+        return RunResult(direction, planned, False)
+
+    def _prepare_step(self, dialect: Dialect, step: PlanStep) -> PlannedStep:
+        """Split the step's script and check a resumed run against what already ran."""
+        migration = step.migration
+        script = migration.up if step.direction == "up" else migration.down
+        statements: tuple[Statement, ...] = ()
+        if script is not None:
+            statements = tuple(
+                split(
+                    script.text,
+                    dialect.flavour,
+                    first_line=script.first_line,
+                    path=str(script.path),
+                )
+            )
+        if step.resume_from:
+            _check_resume(dialect, step, statements)
+        return PlannedStep(migration, step.direction, statements, step.resume_from)
+
+    def _statuses(
+        self, dialect: Dialect, history: History, migrations: list[Migration]
+    ) -> list[MigrationStatus]:
+        events = self._events(history) if history.exists() else []
+        return planning.statuses(migrations, planning.derive(events), self._classifier(dialect))
+
+    @staticmethod
+    def _events(history: History) -> list[HistoryEvent]:
+        history.check_layout()
+        return history.events()
+
+    @staticmethod
+    def _classifier(dialect: Dialect) -> planning.Classifier:
+        def classify(migration: Migration, state: AppliedState) -> str:
+            if migration.kind == "python":
+                return "the Python code changed"
+            if state.sql_checksum is None or migration.up is None:
+                return "the file changed"
+            try:
+                same = sql_checksum(migration.up.text, dialect.flavour) == state.sql_checksum
+            except ScriptError:
+                same = False
+            if same:
+                return "only comments, whitespace or the down section changed; the SQL that ran is the same"
+            return "the SQL of the up section changed"
+
+        return classify
+
+    @contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[tuple[Dialect, History]]:
+        """Connected, and for writes holding the migration lock with the history table present."""
+        settings = self.settings
+        dialect, conn = connect(settings.url(), lock_timeout=settings.lock_timeout)
+        lock = None
+        try:
+            history = History(dialect, conn, settings.history_table, settings.history_schema)
+            if write:
+                lock = dialect.acquire_lock(
+                    history.lock_key,
+                    settings.lock_timeout,
+                    lambda holder: self.on_event(RunEvent("lock-wait", detail=holder)),
+                )
+                self._ensure_table(dialect, history)
+            yield dialect, history
+        finally:
+            if lock is not None:
+                lock.release()
+            _close(conn)
+
+    @staticmethod
+    def _ensure_table(dialect: Dialect, history: History) -> None:
+        if history.exists():
+            return
+        dialect.begin(history.conn)
+        try:
+            if not history.exists():  # another runner may have created it meanwhile
+                history.create()
+            dialect.commit(history.conn)
+        except BaseException:
+            dialect.rollback(history.conn)
+            raise
+
+
+def _check_resume(dialect: Dialect, step: PlanStep, statements: Sequence[Statement]) -> None:
+    """Resuming is only safe if the statements committed before the failure are unchanged."""
+    state_hashes = step.committed_hashes
+    changed = [
+        f"statement {index + 1} (line {statements[index].line}) differs from the one that ran"
+        if index < len(statements)
+        else f"statement {index + 1} is gone from the file"
+        for index, expected in enumerate(state_hashes)
+        if index >= len(statements)
+        or statement_hash(statements[index].text, dialect.flavour) != expected
+    ]
+    if changed:
+        raise InvalidMigrations(
+            f"{step.migration.path}: cannot resume {step.migration.label} at statement "
+            f"{step.resume_from + 1}: statements committed by the failed run were edited; nothing was run",
+            details=changed,
+            hint="restore those statements as they ran (fix only the failed one and those after it), "
+            "or fix the database by hand and run `rung repair`",
+        )
+
+
+def _close(conn: Any) -> None:
+    with suppress(Exception):
+        conn.close()

@@ -1,0 +1,457 @@
+"""The `rung` command: arguments -> Settings -> Migrator -> reporter -> exit code. Nothing else."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rung import __version__
+from rung.config import CONFIG_FILE, load_settings, redact
+from rung.errors import EXIT_CODES, Interrupted, NotUpToDate, RungError
+from rung.model import Version, format_version, parse_version
+
+_EXIT_CODE_HELP = "\b\nExit codes:\n" + "\n".join(
+    f"  {code:>3}  {meaning}" for code, meaning in sorted(EXIT_CODES.items())
+)
+
+_COMMON = ("database", "directory", "env", "config", "lock_timeout", "json_output", "quiet")
+
+
+def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command takes, before or after the command name."""
+    options = [
+        click.option(
+            "-d",
+            "--database",
+            metavar="URL",
+            help="Database URL (sqlite:///app.db, "
+            "postgresql://user@host/db, mysql://user@host/db, any SQLAlchemy URL). "
+            "Default: $RUNG_DATABASE_URL, $DATABASE_URL, then the config file.",
+        ),
+        click.option(
+            "--dir",
+            "directory",
+            metavar="PATH",
+            type=click.Path(file_okay=False),
+            help="Migrations folder (default: ./migrations, or `directory` in the config).",
+        ),
+        click.option(
+            "--env", metavar="NAME", help="Use the [env.NAME] settings of the config file."
+        ),
+        click.option(
+            "--config",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help=f"Config file (default: ./{CONFIG_FILE}, else [tool.rung] in ./pyproject.toml).",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="How long to wait for another rung holding the migration lock (default 60).",
+        ),
+        click.option(
+            "--json",
+            "json_output",
+            is_flag=True,
+            default=None,
+            help="Machine-readable output: a JSON document, or JSON lines for up/down.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, default=None, help="Print only errors."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _command(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Merge common options given after the command with those given before it."""
+
+    @_common_options
+    @click.pass_context
+    @wraps(function)
+    def wrapper(ctx: click.Context, **kwargs: Any) -> Any:
+        common = dict(ctx.obj or {})
+        for key in _COMMON:
+            value = kwargs.pop(key)
+            if value is not None:
+                common[key] = value
+        ctx.obj = common
+        return function(**kwargs)
+
+    return wrapper
+
+
+class _Context:
+    """What a command needs: the settings, a reporter, and a Migrator wired to the reporter."""
+
+    def __init__(self) -> None:
+        from rung.report import reporter
+
+        options = click.get_current_context().obj
+        self.options = options
+        self.json = bool(options.get("json_output"))
+        self.reporter = reporter(json=self.json, quiet=bool(options.get("quiet")))
+
+    def settings(self) -> Any:
+        o = self.options
+        return load_settings(
+            database=o.get("database"),
+            directory=o.get("directory"),
+            env=o.get("env"),
+            lock_timeout=o.get("lock_timeout"),
+            config_file=o.get("config"),
+        )
+
+    def migrator(self) -> Any:
+        from rung.api import Migrator
+
+        return Migrator(settings=self.settings(), on_event=self.reporter.event)
+
+
+def _run(body: Callable[[_Context], int | None]) -> None:
+    """Run a command body; turn every failure into its message and documented exit code."""
+    try:
+        context = _Context()
+    except RungError as error:
+        _fallback_error(error)
+        sys.exit(error.exit_code)
+    try:
+        code = body(context) or 0
+    except RungError as error:
+        context.reporter.error(error)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        context.reporter.error(Interrupted("interrupted; nothing more was run"))
+        code = Interrupted.exit_code
+    except Exception as exc:  # a bug in rung: show it, without secrets
+        text = redact("".join(traceback.format_exception(exc)))
+        context.reporter.error(
+            RungError(
+                f"unexpected {type(exc).__name__}: {redact(str(exc))}",
+                details=text.rstrip().splitlines()[-12:],
+                hint="this is a bug in rung; please report it with the details above",
+            )
+        )
+        code = 1
+    sys.exit(code)
+
+
+def _fallback_error(error: RungError) -> None:
+    click.echo(redact(f"error[{error.code}]: {error.message}"), err=True)
+    if error.hint:
+        click.echo(redact(f"  hint: {error.hint}"), err=True)
+
+
+def _version(value: str | None) -> Version | None:
+    if value is None:
+        return None
+    try:
+        return parse_version(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a version (digits, e.g. 003 or 20261127103000)")
+
+
+@click.group(epilog=_EXIT_CODE_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@_common_options
+@click.version_option(__version__, prog_name="rung")
+@click.pass_context
+def main(ctx: click.Context, **options: Any) -> None:
+    """rung: plain, reviewable SQL and Python schema migrations, applied exactly once.
+
+    \b
+    Quick start:
+      rung init                 create migrations/ and rung.toml
+      rung new "add users"      create a migration file
+      rung up                   apply what is pending
+      rung status               see where the database stands
+      rung down                 roll back the last migration
+    """
+    ctx.obj = {key: value for key, value in options.items() if value is not None}
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@_command
+def init() -> None:
+    """Create the migrations folder and a commented rung.toml (SQLite app.db by default)."""
+
+    def body(c: _Context) -> None:
+        directory = Path(c.options.get("directory") or "migrations")
+        created = []
+        if not directory.exists():
+            directory.mkdir(parents=True)
+            created.append(f"{directory}/")
+        config = Path(c.options.get("config") or CONFIG_FILE)
+        if not config.exists():
+            config.write_text(
+                _CONFIG_TEMPLATE.format(directory=directory.as_posix()), encoding="utf-8"
+            )
+            created.append(str(config))
+        c.reporter.message(
+            f"created {', '.join(created)}" if created else "nothing to do: already initialised",
+            created=created,
+        )
+
+    _run(body)
+
+
+_CONFIG_TEMPLATE = """\
+# rung configuration. Flags beat environment variables, which beat this file.
+
+# Database URL. RUNG_DATABASE_URL or DATABASE_URL, when set, take precedence.
+# Examples: sqlite:///app.db  postgresql://user@localhost/app  mysql://user@localhost/app
+# ${{VARIABLE}} is replaced by that environment variable, so no password need live here.
+database = "sqlite:///app.db"
+
+# Folder of migration files, relative to this file.
+directory = "{directory}"
+
+# Name of the history table rung keeps in your database.
+# history_table = "rung_history"
+
+# Seconds to wait for another rung holding the migration lock.
+# lock_timeout = 60
+
+# Named environments, chosen with --env NAME; their settings override the ones above.
+# [env.production]
+# database = "postgresql://deploy@db.internal/app?password=${{DB_PASSWORD}}"
+"""
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("description")
+@click.option(
+    "--python", "python_file", is_flag=True, help="Create a Python migration (up(conn)/down(conn))."
+)
+@click.option(
+    "--sequential",
+    is_flag=True,
+    help="Number it NNN_ after the highest version instead of a UTC timestamp.",
+)
+@_command
+def new(description: str, python_file: bool, sequential: bool) -> None:
+    """Create a new migration file named after DESCRIPTION.
+
+    The version is the current UTC time (20261127103000_add_users.sql), or with
+    --sequential the next number after the highest existing version (004_add_users.sql).
+    """
+
+    def body(c: _Context) -> None:
+        from rung.source.native import new_migration_path
+
+        directory = c.settings().directory
+        path = new_migration_path(
+            directory, description, python=python_file, sequential=sequential, now=datetime.now(UTC)
+        )
+        slug = path.stem.split("_", 1)[1]
+        path.write_text(
+            (_PYTHON_TEMPLATE if python_file else _SQL_TEMPLATE).format(
+                description=description.replace('"', "'"), slug=slug
+            ),
+            encoding="utf-8",
+        )
+        c.reporter.message(f"created {path}", path=str(path))
+
+    _run(body)
+
+
+_SQL_TEMPLATE = """\
+-- rung:up
+
+
+-- rung:down
+
+"""
+
+_PYTHON_TEMPLATE = '''\
+"""{description}"""
+
+from sqlalchemy import text
+
+
+def up(conn):
+    """Runs inside the migration's transaction; conn is a SQLAlchemy Connection."""
+    conn.execute(text("SELECT 1"))
+
+
+def down(conn):
+    conn.execute(text("SELECT 1"))
+'''
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--to",
+    "target",
+    metavar="VERSION",
+    help="Apply pending migrations up to and including VERSION.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the SQL that would run; execute and record nothing."
+)
+@click.option(
+    "--single-transaction",
+    is_flag=True,
+    help="Apply the whole batch atomically (databases with transactional DDL only).",
+)
+@click.option(
+    "--allow-out-of-order",
+    is_flag=True,
+    help="Apply pending migrations older than the newest applied one instead of refusing.",
+)
+@_command
+def up(
+    target: str | None, dry_run: bool, single_transaction: bool, allow_out_of_order: bool
+) -> None:
+    """Apply pending migrations in version order, each exactly once.
+
+    Each migration runs in its own transaction where the database allows (PostgreSQL,
+    SQLite); on MySQL/MariaDB progress is recorded per statement, and after a failure
+    `rung up` resumes at the failed statement once the file is fixed.
+    """
+    version = _version(target)
+
+    def body(c: _Context) -> None:
+        result = c.migrator().up(
+            target=version,
+            dry_run=dry_run,
+            single_transaction=single_transaction,
+            allow_out_of_order=allow_out_of_order,
+        )
+        c.reporter.run_result(result)
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Roll back the last N applied migrations.",
+)
+@click.option("--to", "target", metavar="VERSION", help="Roll back every migration above VERSION.")
+@click.option("--all", "everything", is_flag=True, help="Roll back every applied migration.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the SQL that would run; execute and record nothing."
+)
+@_command
+def down(steps: int | None, target: str | None, everything: bool, dry_run: bool) -> None:
+    """Roll back the most recently applied migration (by applied order, not version).
+
+    A migration without a down stops the rollback before anything runs.
+    """
+    if sum(bool(x) for x in (steps, target, everything)) > 1:
+        raise click.UsageError("use only one of --steps, --to and --all")
+    version = _version(target)
+
+    def body(c: _Context) -> None:
+        result = c.migrator().down(
+            steps=steps, target=version, everything=everything, dry_run=dry_run
+        )
+        c.reporter.run_result(result)
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help=f"Exit {NotUpToDate.exit_code} when anything is pending, modified, missing or failed.",
+)
+@_command
+def status(exit_code: bool) -> None:
+    """Show each migration as applied, pending, modified, missing or failed."""
+
+    def body(c: _Context) -> int:
+        report = c.migrator().status()
+        c.reporter.status(report)
+        return NotUpToDate.exit_code if exit_code and not report.up_to_date else 0
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Show only the last N events."
+)
+@_command
+def history(limit: int | None) -> None:
+    """Print the audit trail: every up, down, baseline and repair ever run."""
+
+    def body(c: _Context) -> None:
+        events = c.migrator().history()
+        c.reporter.history(events[-limit:] if limit else events)
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@_command
+def validate() -> None:
+    """Check the migration files (names, duplicates, syntax of markers) and, when a
+    database is configured, that applied migrations still match their files. Changes nothing."""
+
+    def body(c: _Context) -> int:
+        from rung.errors import InvalidMigrations
+
+        report = c.migrator().validate()
+        c.reporter.validation(report)
+        return 0 if report.ok else InvalidMigrations.exit_code
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("version")
+@_command
+def baseline(version: str) -> None:
+    """Mark an existing database as being at VERSION without running anything.
+
+    Migrations up to VERSION count as applied; later ones are pending.
+    """
+    parsed = _version(version)
+
+    def body(c: _Context) -> None:
+        assert parsed is not None
+        c.migrator().baseline(parsed)
+        c.reporter.message(
+            f"baseline recorded at version {format_version(parsed)}", version=format_version(parsed)
+        )
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--as",
+    "mark",
+    type=click.Choice(["applied", "pending"]),
+    help="For migrations that stopped half-way: whether the database now holds "
+    "their whole work (applied) or none of it (pending).",
+)
+@_command
+def repair(mark: str | None) -> None:
+    """Accept the current checksums of edited migration files, and clear recorded failures
+    after the database was fixed by hand. Each repair is recorded in the history."""
+
+    def body(c: _Context) -> None:
+        repaired = c.migrator().repair(mark=mark)
+        labels = [item.label for item in repaired]
+        c.reporter.message(
+            f"repaired {', '.join(labels)}" if labels else "nothing to repair", repaired=labels
+        )
+
+    _run(body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,289 @@
+"""Settings: flags > environment > rung.toml > [tool.rung] in pyproject.toml.
+
+Also the one place that understands database URLs and keeps passwords out of output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+
+from rung.errors import ConfigError
+
+DEFAULT_DIRECTORY = "migrations"
+DEFAULT_HISTORY_TABLE = "rung_history"
+DEFAULT_LOCK_TIMEOUT = 60.0
+CONFIG_FILE = "rung.toml"
+URL_VARIABLES = ("RUNG_DATABASE_URL", "DATABASE_URL")
+
+# Every password seen in a URL, so that output can be scrubbed of it at the last moment.
+_SECRETS: set[str] = set()
+
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "postgres": "postgresql",
+    "postgresql": "postgresql",
+    "postgresql+psycopg": "postgresql",
+    "postgresql+psycopg2": "postgresql",
+    "postgresql+psycopg3": "postgresql",
+    "mysql": "mysql",
+    "mysql+pymysql": "mysql",
+    "mariadb": "mysql",
+    "mariadb+pymysql": "mysql",
+}
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed database URL. `family` picks the dialect: sqlite, postgresql, mysql or generic."""
+
+    family: str
+    text: str  # the URL as given, password included: never print it, print `redacted`
+    parts: SplitResult | None = None
+    path: str | None = None  # SQLite file, or ":memory:"
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.text)
+
+    @property
+    def username(self) -> str | None:
+        return unquote(self.parts.username) if self.parts and self.parts.username else None
+
+    @property
+    def password(self) -> str | None:
+        return unquote(self.parts.password) if self.parts and self.parts.password else None
+
+    @property
+    def host(self) -> str | None:
+        return self.parts.hostname if self.parts else None
+
+    @property
+    def port(self) -> int | None:
+        return self.parts.port if self.parts else None
+
+    @property
+    def database(self) -> str | None:
+        if not self.parts:
+            return None
+        return unquote(self.parts.path.lstrip("/")) or None
+
+    @property
+    def query(self) -> dict[str, str]:
+        if not self.parts or not self.parts.query:
+            return {}
+        pairs = (item.split("=", 1) for item in self.parts.query.split("&") if item)
+        return {unquote(key): unquote(value) for key, value in pairs}
+
+    def with_database(self, name: str) -> DatabaseURL:
+        """The same server and credentials, another database (tests and scratch databases)."""
+        if self.family == "sqlite":
+            return parse_url(f"sqlite:///{name}")
+        assert self.parts is not None
+        return parse_url(urlunsplit(self.parts._replace(path="/" + name)))
+
+
+def parse_url(text: str) -> DatabaseURL:
+    text = text.strip()
+    if not text:
+        raise ConfigError("the database URL is empty", hint=_URL_HINT)
+    if "://" not in text:
+        if text.endswith(_SQLITE_SUFFIXES) or text == ":memory:":
+            return DatabaseURL("sqlite", text, path=text)
+        raise ConfigError(f"not a database URL: {redact(text)!r}", hint=_URL_HINT)
+    scheme = text.split("://", 1)[0].lower()
+    family = _SCHEMES.get(scheme)
+    if family == "sqlite":
+        rest = text.split("://", 1)[1]
+        path = rest[1:] if rest.startswith("/") else rest
+        path = path.split("?", 1)[0]
+        return DatabaseURL("sqlite", text, path=path or ":memory:")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(
+            f"malformed database URL {redact(text)!r}: {exc}", hint=_URL_HINT
+        ) from None
+    if parts.password:
+        _SECRETS.add(parts.password)
+        _SECRETS.add(unquote(parts.password))
+    return DatabaseURL(family or "generic", text, parts)
+
+
+_URL_HINT = (
+    "use a URL such as sqlite:///app.db, postgresql://user@host/db or mysql://user@host/db "
+    "(any SQLAlchemy URL works when its driver is installed)"
+)
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)")
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it, and every password seen, replaced."""
+    text = _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: str | None = None
+    directory: Path = Path(DEFAULT_DIRECTORY)
+    history_table: str = DEFAULT_HISTORY_TABLE
+    history_schema: str | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    env: str | None = None
+    config_file: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
+
+    def url(self) -> DatabaseURL:
+        if not self.database:
+            raise ConfigError(
+                "no database given",
+                hint="pass --database URL, set RUNG_DATABASE_URL or DATABASE_URL, "
+                "or set `database` in rung.toml (`rung init` writes one)",
+            )
+        return parse_url(self.database)
+
+
+_KEYS = {"database", "directory", "history_table", "history_schema", "lock_timeout"}
+_VARIABLE = re.compile(r"\$\{(\w+)\}")
+
+
+def load_settings(
+    *,
+    database: str | None = None,
+    directory: str | Path | None = None,
+    env: str | None = None,
+    lock_timeout: float | None = None,
+    config_file: str | Path | None = None,
+    cwd: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Merge every source of settings; the first that sets a value wins."""
+    cwd = cwd or Path.cwd()
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+
+    def offer(key: str, value: object, source: str) -> None:
+        if value is not None and key not in values:
+            values[key] = value
+            sources[key] = source
+
+    offer("database", database, "--database")
+    offer("directory", directory, "--dir")
+    offer("lock_timeout", lock_timeout, "--lock-timeout")
+
+    found = _find_config(cwd, config_file)
+    tables = _read_config(found, env, environ) if found else []
+    # An environment chosen with --env is as explicit as a flag: its URL beats the variables.
+    for table, source in tables:
+        if env and source.endswith(f"[env.{env}]") and "database" in table:
+            offer("database", table["database"], source)
+    for name in URL_VARIABLES:
+        offer("database", environ.get(name) or None, f"${name}")
+    for table, source in tables:
+        for key, value in table.items():
+            if key == "directory" and found:
+                value = str(found.parent / str(value))
+            offer(key, value, source)
+    if env and not any(source.endswith(f"[env.{env}]") for _, source in tables):
+        raise ConfigError(
+            f"no environment named {env!r}",
+            hint=f"add an [env.{env}] table to rung.toml (or [tool.rung.env.{env}] in pyproject.toml)",
+        )
+    try:
+        timeout = float(values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"lock_timeout must be a number of seconds ({sources['lock_timeout']})"
+        ) from None
+    return Settings(
+        database=str(values["database"]) if "database" in values else None,
+        directory=Path(str(values.get("directory", cwd / DEFAULT_DIRECTORY))),
+        history_table=str(values.get("history_table", DEFAULT_HISTORY_TABLE)),
+        history_schema=str(values["history_schema"]) if "history_schema" in values else None,
+        lock_timeout=timeout,
+        env=env,
+        config_file=found,
+        sources=sources,
+    )
+
+
+def _find_config(cwd: Path, explicit: str | Path | None) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    for name in (CONFIG_FILE, "pyproject.toml"):
+        path = cwd / name
+        if path.is_file():
+            if name == "pyproject.toml" and b"[tool.rung" not in path.read_bytes():
+                continue
+            return path
+    return None
+
+
+def _read_config(
+    path: Path, env: str | None, environ: dict[str, str]
+) -> list[tuple[dict[str, object], str]]:
+    """The tables of a config file that apply, most specific first."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}", hint="fix the TOML syntax") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("rung", {})
+        prefix = f"{path} [tool.rung"
+    else:
+        prefix = f"{path} ["
+    environments = data.pop("env", {})
+    base_source = f"{path} [tool.rung]" if path.name == "pyproject.toml" else str(path)
+    tables: list[tuple[dict[str, object], str]] = []
+    if env and env in environments:
+        env_source = f"{prefix}{'.' if path.name == 'pyproject.toml' else ''}env.{env}]"
+        tables.append((_check_table(environments[env], env_source, environ), env_source))
+    tables.append((_check_table(data, base_source, environ), base_source))
+    return tables
+
+
+def _check_table(
+    table: dict[str, object], source: str, environ: dict[str, str]
+) -> dict[str, object]:
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown setting {', '.join(map(repr, unknown))}",
+            hint=f"known settings: {', '.join(sorted(_KEYS))}",
+        )
+    checked = dict(table)
+    if isinstance(checked.get("database"), str):
+        checked["database"] = _expand(str(checked["database"]), source, environ)
+    return checked
+
+
+def _expand(value: str, source: str, environ: dict[str, str]) -> str:
+    """Replace ${NAME} with the environment variable, so config files need hold no password."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise ConfigError(f"{source}: environment variable {name} is not set")
+        return environ[name]
+
+    return _VARIABLE.sub(lookup, value)
+
+
+def with_overrides(settings: Settings, **changes: object) -> Settings:
+    return replace(settings, **changes)  # type: ignore[arg-type]

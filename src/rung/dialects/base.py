@@ -1,0 +1,196 @@
+"""What every database dialect provides, and the defaults most of them share.
+
+Implementer's checklist for a new dialect:
+- declare the capabilities below (never probe the server by creating things);
+- `connect()` returns a DB-API connection in autocommit mode: rung issues BEGIN/COMMIT
+  itself, so that statements that cannot run in a transaction can run outside one;
+- `acquire_lock()` holds a lock that dies with its session, on a connection of its own
+  that is never inside a transaction;
+- the history table's column types, `table_exists_sql`, `current_user_sql`;
+- `error_message()` extracts the server's own words from a driver exception;
+- `create_database()` / `drop_database()` for scratch databases (tests, drift checks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rung.config import DatabaseURL, redact
+from rung.errors import ConnectError, LockTimeout
+
+LOCK_POLL_SECONDS = 0.2
+
+
+class Lock:
+    """A held migration lock. `release()` is safe to call twice."""
+
+    def __init__(self, release: Callable[[], None] | None = None) -> None:
+        self._release = release
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+
+class Dialect:
+    name: ClassVar[str] = "base"
+    display_name: ClassVar[str] = "database"
+    flavour: ClassVar[str] = "generic"  # statement splitter flavour
+    transactional_ddl: ClassVar[bool] = True
+    # True where the lock is the database's own write lock, taken per transaction (SQLite):
+    # the runner then re-checks the history inside each migration's transaction.
+    lock_per_transaction: ClassVar[bool] = False
+    placeholder: ClassVar[str] = "%s"
+    sqlalchemy_url: ClassVar[str] = ""  # dialect+driver part, for Python migrations
+    begin_sql: ClassVar[str] = "BEGIN"
+    id_column: ClassVar[str] = "id INTEGER PRIMARY KEY"
+    timestamp_type: ClassVar[str] = "TIMESTAMP"
+    current_user_sql: ClassVar[str | None] = None
+    table_exists_sql: ClassVar[str] = ""
+    # Driver exceptions that mean "the statement failed" (as opposed to a bug in rung).
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    # Tells the user what a failure mid-way leaves behind on this database.
+    rollback_note: ClassVar[str] = (
+        "{db} rolled the migration back; only a failed event was recorded."
+    )
+
+    def __init__(self, url: DatabaseURL, *, lock_timeout: float = 60.0) -> None:
+        self.url = url
+        self.lock_timeout = lock_timeout
+
+    # -- connections -----------------------------------------------------------------
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def connection_failed(self, exc: BaseException) -> ConnectError:
+        message = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+        return ConnectError(
+            f"cannot connect to {self.display_name} at {self.url.redacted}: {message}",
+            hint="check that the server is running and reachable, and the user, password and "
+            "database name in the URL",
+        )
+
+    @property
+    def server_label(self) -> str:
+        return self.url.redacted
+
+    # -- SQL helpers ---------------------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def qualified(self, table: str, schema: str | None) -> str:
+        return f"{self.quote(schema)}.{self.quote(table)}" if schema else self.quote(table)
+
+    def current_user(self, conn: Any) -> str | None:
+        if not self.current_user_sql:
+            return None
+        cur = conn.cursor()
+        cur.execute(self.current_user_sql)
+        row = cur.fetchone()
+        return str(row[0]) if row and row[0] is not None else None
+
+    def table_exists(self, conn: Any, table: str, schema: str | None) -> bool:
+        cur = conn.cursor()
+        cur.execute(self.table_exists_sql, self.table_exists_params(table, schema))
+        return cur.fetchone() is not None
+
+    def table_exists_params(self, table: str, schema: str | None) -> tuple[Any, ...]:
+        return (table,)
+
+    def to_db_time(self, moment: datetime) -> Any:
+        return moment
+
+    def from_db_time(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def error_message(self, exc: BaseException) -> str:
+        return str(exc).strip()
+
+    def is_statement_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.driver_errors)
+
+    def error_line(self, exc: BaseException, statement: str) -> int | None:
+        """0-based line within `statement` where the server says the error is, if it says."""
+        return None
+
+    def explain_failure(self, exc: BaseException) -> str | None:
+        """Advice for failures whose cause is a server setting, not the migration."""
+        return None
+
+    # -- transactions -----------------------------------------------------------------------
+    def begin(self, conn: Any) -> None:
+        conn.cursor().execute(self.begin_sql)
+
+    def commit(self, conn: Any) -> None:
+        conn.cursor().execute("COMMIT")
+
+    def rollback(self, conn: Any) -> None:
+        conn.cursor().execute("ROLLBACK")
+
+    def sqlalchemy_connection(self, conn: Any) -> Any:
+        """A SQLAlchemy Connection on `conn`, inside rung's transaction (Python migrations)."""
+        if getattr(self, "_sa_engine", None) is None or self._sa_raw is not conn:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            self._sa_raw = conn
+            engine = create_engine(
+                self.sqlalchemy_url,
+                creator=lambda: conn,
+                poolclass=StaticPool,
+                pool_reset_on_return=None,
+            )
+            # rung alone ends its transaction: SQLAlchemy's commit and rollback do nothing here.
+            engine.dialect.do_commit = lambda dbapi_connection: None
+            engine.dialect.do_rollback = lambda dbapi_connection: None
+            engine.dialect.do_close = lambda dbapi_connection: None
+            self._sa_engine = engine
+        return self._sa_engine.connect()
+
+    # -- locking ---------------------------------------------------------------------------
+    def acquire_lock(self, key: str, timeout: float, on_wait: Callable[[str | None], None]) -> Lock:
+        """Hold the migration lock named `key`, waiting at most `timeout` seconds."""
+        return Lock()
+
+    def _poll_lock(
+        self,
+        try_lock: Callable[[], bool],
+        holder: Callable[[], str | None],
+        key: str,
+        timeout: float,
+        on_wait: Callable[[str | None], None],
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        told = False
+        while not try_lock():
+            who = holder()
+            if not told:
+                on_wait(who)
+                told = True
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"another rung has held the migration lock on {self.server_label} "
+                    f"for more than {timeout:g} s" + (f": {who}" if who else ""),
+                    hint="wait for it to finish, or raise --lock-timeout; the lock is released "
+                    "when its holder's connection closes",
+                )
+            time.sleep(LOCK_POLL_SECONDS)
+
+    # -- scratch databases (tests, drift checks) -------------------------------------------
+    def create_database(self, name: str) -> DatabaseURL:
+        raise NotImplementedError
+
+    def drop_database(self, name: str) -> None:
+        raise NotImplementedError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

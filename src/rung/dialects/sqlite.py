@@ -1,0 +1,68 @@
+"""SQLite through the standard library's sqlite3.
+
+Transactional DDL; the lock is SQLite's own write lock, taken per migration with
+BEGIN IMMEDIATE and waited for up to the lock timeout (the busy timeout).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rung.config import DatabaseURL, parse_url
+from rung.dialects.base import Dialect
+from rung.errors import ConnectError
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    display_name = "SQLite"
+    flavour = "sqlite"
+    transactional_ddl = True
+    lock_per_transaction = True
+    placeholder = "?"
+    sqlalchemy_url = "sqlite://"
+    begin_sql = "BEGIN IMMEDIATE"
+    id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"
+    timestamp_type = "TEXT"
+    table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error,)
+    rollback_note = "SQLite rolled the migration back; only a failed event was recorded."
+
+    @property
+    def path(self) -> str:
+        assert self.url.path is not None
+        return self.url.path
+
+    def connect(self) -> Any:
+        path = self.path
+        if path != ":memory:" and not Path(path).parent.is_dir():
+            raise ConnectError(
+                f"cannot open SQLite database {path}: folder {Path(path).parent} does not exist",
+                hint="create the folder, or fix the path in the database URL",
+            )
+        try:
+            conn = sqlite3.connect(path, timeout=self.lock_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self.connection_failed(exc) from None
+        return conn
+
+    @property
+    def server_label(self) -> str:
+        return self.path
+
+    def to_db_time(self, moment: datetime) -> Any:
+        return moment.isoformat()
+
+    def create_database(self, name: str) -> DatabaseURL:
+        folder = Path(self.path).parent if self.path != ":memory:" else Path.cwd()
+        target = folder / f"{name}.db"
+        target.unlink(missing_ok=True)
+        return parse_url(f"sqlite:///{target}")
+
+    def drop_database(self, name: str) -> None:
+        folder = Path(self.path).parent if self.path != ":memory:" else Path.cwd()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            (folder / f"{name}.db{suffix}").unlink(missing_ok=True)

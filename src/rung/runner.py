@@ -1,0 +1,321 @@
+"""Executes a plan: transactions, statements, history events. The only code that changes a database.
+
+The caller holds the migration lock (or, where the lock is per transaction, the runner
+re-checks the history inside each migration's transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from rung.dialects import Dialect
+from rung.errors import Interrupted, MigrationFailed
+from rung.history import History
+from rung.model import Migration, PlanStep, Statement
+from rung.sqlsplit import is_transaction_control, normalize
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened during a run, for the reporter: start, done, skipped, lock-wait."""
+
+    kind: str
+    direction: str | None = None
+    migration: Migration | None = None
+    duration_ms: int | None = None
+    detail: str | None = None
+
+
+def statement_hash(text: str, flavour: str) -> str:
+    return hashlib.sha256(normalize(text, flavour).encode()).hexdigest()[:16]
+
+
+def sql_checksum(text: str, flavour: str) -> str:
+    """Checksum of a script's SQL, blind to comments, whitespace and line endings."""
+    return hashlib.sha256(normalize(text, flavour).encode()).hexdigest()
+
+
+@dataclass
+class _Prepared:
+    step: PlanStep
+    statements: Sequence[Statement]  # empty for Python migrations
+    transactional: bool
+    sql_checksum: str | None
+
+
+class Runner:
+    def __init__(
+        self,
+        dialect: Dialect,
+        conn: Any,
+        history: History,
+        emit: Callable[[RunEvent], None],
+        *,
+        seen_id: int = 0,
+    ) -> None:
+        self.dialect = dialect
+        self.conn = conn
+        self.history = history
+        self.emit = emit
+        self.seen_id = seen_id  # newest history event this runner has accounted for
+
+    def prepare(self, step: PlanStep, statements: Sequence[Statement]) -> _Prepared:
+        migration = step.migration
+        script = migration.up if step.direction == "up" else migration.down
+        own_transaction = any(is_transaction_control(s.text) for s in statements)
+        transactional = (
+            self.dialect.transactional_ddl
+            and (script is None or script.transactional)
+            and not own_transaction
+        )
+        checksum = sql_checksum(script.text, self.dialect.flavour) if script else None
+        return _Prepared(step, statements, transactional, checksum)
+
+    def run(self, prepared: Sequence[_Prepared], *, single_transaction: bool = False) -> None:
+        if single_transaction:
+            self._run_batch(prepared)
+            return
+        for item in prepared:
+            if item.transactional:
+                self._run_transactional(item)
+            else:
+                self._run_in_steps(item)
+
+    # -- one migration in one transaction ---------------------------------------------------
+    def _run_transactional(self, item: _Prepared) -> None:
+        step = item.step
+        self.dialect.begin(self.conn)
+        started = time.time()
+        try:
+            if self.dialect.lock_per_transaction and self._done_elsewhere(step):
+                self.dialect.rollback(self.conn)
+                self.emit(
+                    RunEvent(
+                        "skipped",
+                        step.direction,
+                        step.migration,
+                        detail="already done by another runner",
+                    )
+                )
+                return
+            self.emit(RunEvent("start", step.direction, step.migration))
+            self._execute(item, item.statements)
+            duration = _ms(started)
+            self._record_success(item, started, duration)
+            self.dialect.commit(self.conn)
+        except BaseException as exc:
+            self._safe_rollback()
+            self._record_failure(item, started, 0, exc)
+            raise self._failure(item, exc, committed=0, batch=False) from _cause(exc)
+        self.emit(RunEvent("done", step.direction, step.migration, duration))
+
+    # -- a whole batch in one transaction -----------------------------------------------------
+    def _run_batch(self, prepared: Sequence[_Prepared]) -> None:
+        self.dialect.begin(self.conn)
+        done: list[tuple[_Prepared, int]] = []
+        current: _Prepared | None = None
+        started = time.time()
+        try:
+            for item in prepared:
+                current = item
+                started = time.time()
+                self.emit(RunEvent("start", item.step.direction, item.step.migration))
+                self._execute(item, item.statements)
+                duration = _ms(started)
+                self._record_success(item, started, duration)
+                done.append((item, duration))
+            self.dialect.commit(self.conn)
+        except BaseException as exc:
+            self._safe_rollback()
+            if current is not None:
+                self._record_failure(current, started, 0, exc)
+                raise self._failure(current, exc, committed=0, batch=True) from _cause(exc)
+            raise
+        for item, duration in done:
+            self.emit(RunEvent("done", item.step.direction, item.step.migration, duration))
+
+    # -- a migration the database cannot run atomically: progress per statement --------------
+    def _run_in_steps(self, item: _Prepared) -> None:
+        step = item.step
+        event = "apply" if step.direction == "up" else "rollback"
+        started = time.time()
+        self.history.record(
+            step.migration.version_text,
+            step.migration.name,
+            event,
+            "running",
+            started_at=_utc(started),
+        )
+        self.emit(RunEvent("start", step.direction, step.migration))
+        committed = step.resume_from
+        in_own_transaction = False
+        try:
+            if not item.statements:  # a Python migration: its DML at least can be atomic
+                self.dialect.begin(self.conn)
+                self._execute(item, ())
+                self.dialect.commit(self.conn)
+            with _deferred_interrupts() as interrupted:
+                for index in range(step.resume_from, len(item.statements)):
+                    statement = item.statements[index]
+                    self._execute_one(item, statement)
+                    if is_transaction_control(statement.text):
+                        in_own_transaction = statement.text.split()[0].upper() in ("BEGIN", "START")
+                    if not in_own_transaction:
+                        committed = index + 1
+                    if interrupted():
+                        raise KeyboardInterrupt
+        except BaseException as exc:
+            self._safe_rollback()
+            self._record_failure(item, started, committed, exc)
+            raise self._failure(item, exc, committed=committed, batch=False) from _cause(exc)
+        duration = _ms(started)
+        self._record_success(item, started, duration)
+        self.emit(RunEvent("done", step.direction, step.migration, duration))
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _execute(self, item: _Prepared, statements: Sequence[Statement]) -> None:
+        migration = item.step.migration
+        if migration.kind == "python":
+            from rung.source.python import migration_function
+
+            function = migration_function(migration, item.step.direction)
+            with self.dialect.sqlalchemy_connection(self.conn) as conn:
+                function(conn)
+            return
+        for statement in statements[item.step.resume_from :]:
+            self._execute_one(item, statement)
+
+    def _execute_one(self, item: _Prepared, statement: Statement) -> None:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(statement.text)
+            if cur.description is not None:
+                cur.fetchall()  # drain results (SELECTs in migrations, MySQL needs it)
+        except BaseException as exc:
+            exc.rung_statement = statement  # type: ignore[attr-defined]
+            raise
+        finally:
+            cur.close()
+
+    def _done_elsewhere(self, step: PlanStep) -> bool:
+        """Under SQLite's write lock: did another runner apply (or roll back) this meanwhile?"""
+        want = ("apply" if step.direction == "up" else "rollback", "success")
+        last = None
+        for event in self.history.events(after_id=self.seen_id):
+            self.seen_id = max(self.seen_id, event.id)
+            if event.version == step.migration.version:
+                last = (event.event, event.outcome)
+        return last == want
+
+    def _record_success(self, item: _Prepared, started: float, duration: int) -> None:
+        step = item.step
+        m = step.migration
+        self.history.record(
+            m.version_text,
+            m.name,
+            "apply" if step.direction == "up" else "rollback",
+            "success",
+            checksum=m.checksum,
+            sql_checksum=item.sql_checksum if step.direction == "up" else None,
+            started_at=_utc(started),
+            duration_ms=duration,
+        )
+
+    def _record_failure(
+        self, item: _Prepared, started: float, committed: int, exc: BaseException
+    ) -> None:
+        step = item.step
+        m = step.migration
+        hashes = tuple(
+            statement_hash(s.text, self.dialect.flavour) for s in item.statements[:committed]
+        )
+        try:
+            self.history.record(
+                m.version_text,
+                m.name,
+                "apply" if step.direction == "up" else "rollback",
+                "failed",
+                checksum=m.checksum,
+                statements_done=committed,
+                statement_hashes=hashes,
+                error=self._describe(exc),
+                started_at=_utc(started),
+                duration_ms=_ms(started),
+            )
+        except Exception:  # the connection itself is gone; the error below says what failed
+            pass
+
+    def _safe_rollback(self) -> None:
+        with suppress(Exception):
+            self.dialect.rollback(self.conn)
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, KeyboardInterrupt):
+            return "interrupted (Ctrl-C)"
+        if self.dialect.is_statement_error(exc):
+            return self.dialect.error_message(exc)
+        return f"{type(exc).__name__}: {exc}"
+
+    def _failure(
+        self, item: _Prepared, exc: BaseException, *, committed: int, batch: bool
+    ) -> Exception:
+        from rung.failure import explain_failure
+
+        if isinstance(exc, MigrationFailed | Interrupted) or not isinstance(
+            exc, Exception | KeyboardInterrupt
+        ):
+            return exc  # type: ignore[return-value]
+        return explain_failure(
+            self.dialect,
+            item.step,
+            item.statements,
+            item.transactional,
+            exc,
+            committed=committed,
+            batch=batch,
+            reason=self._describe(exc),
+        )
+
+
+def _ms(started: float) -> int:
+    return int((time.time() - started) * 1000)
+
+
+def _utc(moment: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, UTC)
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    return None if isinstance(exc, KeyboardInterrupt) else exc
+
+
+@contextmanager
+def _deferred_interrupts() -> Iterator[Callable[[], bool]]:
+    """Let the running statement finish on Ctrl-C, so the progress recorded is exact.
+
+    A second Ctrl-C interrupts at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    pressed = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)

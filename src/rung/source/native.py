@@ -1,0 +1,263 @@
+"""rung's own file format: `<version>_<name>.sql` (sections), paired `.up.sql`/`.down.sql`, `.py`.
+
+Knows files, nothing of databases. Every problem in the folder is collected and reported
+at once, each with its file and line, so one run shows everything to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rung.errors import ConfigError, InvalidMigrations
+from rung.model import Migration, Script, format_version
+
+CHECKSUM_VERSION = 1
+
+_NAME = re.compile(
+    r"^(?P<version>\d+(?:\.\d+)*)_(?P<name>[^/\\]+?)(?:\.(?P<direction>up|down))?\.(?P<ext>sql|py)$"
+)
+_DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*rung:(?P<word>[\w-]*)(?P<rest>.*)$", re.IGNORECASE)
+_PYTHON_DOWN = re.compile(r"^def[ \t]+down[ \t]*\(", re.MULTILINE)
+_KNOWN_DIRECTIVES = {"up", "down", "no-transaction", "allow"}
+NAME_HINT = (
+    "name migrations <version>_<name>.sql or .py, e.g. 001_add_users.sql or "
+    "20261127103000_add_users.sql (paired files: 001_add_users.up.sql and .down.sql)"
+)
+
+
+def checksum(data: bytes) -> str:
+    """SHA-256 of a file's content with line endings normalised (algorithm version 1)."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
+
+
+@dataclass
+class _Problems:
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, path: Path, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        self.lines.append(f"{where}: {message}")
+
+
+def discover(directory: Path) -> list[Migration]:
+    """All migrations in `directory`, sorted by version; InvalidMigrations lists every problem."""
+    if not directory.is_dir():
+        raise ConfigError(
+            f"migrations folder not found: {directory}",
+            hint="run `rung init` to create it, or point --dir at your migrations folder",
+        )
+    problems = _Problems()
+    groups: dict[tuple[int, ...], dict[str, Path]] = {}
+    names: dict[tuple[int, ...], str] = {}
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if not entry.is_file() or entry.name.startswith("."):
+            continue
+        if not entry.name.endswith((".sql", ".py")) or entry.name.startswith("__"):
+            continue
+        path = Path(entry.path)
+        match = _NAME.match(entry.name)
+        if match is None or (match["ext"] == "py" and match["direction"]):
+            problems.add(path, "not a valid migration file name")
+            continue
+        version = tuple(int(part) for part in match["version"].split("."))
+        role = match["direction"] or match["ext"]
+        group = groups.setdefault(version, {})
+        if role in group or (role in ("sql", "py", "up") and {"sql", "py", "up"} & group.keys()):
+            others = ", ".join(str(p.name) for p in group.values())
+            problems.add(path, f"version {format_version(version)} is also used by {others}")
+            continue
+        group[role] = path
+        names.setdefault(version, match["name"])
+    migrations = []
+    for version, group in groups.items():
+        migration = _load(version, names[version], group, problems)
+        if migration is not None:
+            migrations.append(migration)
+    if problems.lines:
+        raise InvalidMigrations(
+            f"{len(problems.lines)} problem(s) in {directory}",
+            details=problems.lines,
+            hint=NAME_HINT
+            if any("name" in line for line in problems.lines)
+            else "fix the files listed, then run the command again",
+        )
+    migrations.sort(key=lambda m: m.version)
+    return migrations
+
+
+def _load(
+    version: tuple[int, ...], name: str, group: dict[str, Path], problems: _Problems
+) -> Migration | None:
+    if "py" in group:
+        path = group["py"]
+        data = _read(path, problems)
+        if data is None:
+            return None
+        return Migration(
+            version,
+            name,
+            path,
+            "python",
+            checksum(data),
+            has_down=bool(_PYTHON_DOWN.search(data.decode("utf-8", "replace"))),
+        )
+    if "down" in group and "up" not in group:
+        problems.add(group["down"], "down file without its .up.sql file")
+        return None
+    if "up" in group:
+        up_data = _read(group["up"], problems)
+        down_path = group.get("down")
+        down_data = _read(down_path, problems) if down_path else b""
+        if up_data is None or down_data is None:
+            return None
+        up = _script(group["up"], up_data, problems)
+        down = _script(down_path, down_data, problems) if down_path else None
+        return Migration(
+            version,
+            name,
+            group["up"],
+            "sql",
+            checksum(up_data),
+            up=up,
+            down=down,
+            has_down=down is not None,
+            down_path=down_path,
+        )
+    path = group["sql"]
+    data = _read(path, problems)
+    if data is None:
+        return None
+    up, down = _sections(path, data, problems)
+    return Migration(
+        version, name, path, "sql", checksum(data), up=up, down=down, has_down=down is not None
+    )
+
+
+def _read(path: Path, problems: _Problems) -> bytes | None:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.add(
+            path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
+        )
+        return None
+    return data
+
+
+def _text(data: bytes) -> str:
+    text = data.decode("utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _script(path: Path, data: bytes, problems: _Problems) -> Script:
+    text = _text(data)
+    transactional = True
+    for number, line in enumerate(text.splitlines(), 1):
+        directive = _directive(path, line, number, problems)
+        if directive in ("up", "down"):
+            problems.add(path, f"`-- rung:{directive}` marker in a paired .up/.down file", number)
+        elif directive == "no-transaction":
+            transactional = False
+    return Script(path, text, 1, transactional)
+
+
+def _directive(path: Path, line: str, number: int, problems: _Problems) -> str | None:
+    match = _DIRECTIVE.match(line)
+    if match is None:
+        return None
+    word = match["word"].lower()
+    if word not in _KNOWN_DIRECTIVES:
+        problems.add(
+            path,
+            f"unknown directive `-- rung:{match['word']}`"
+            f" (known: {', '.join(sorted(_KNOWN_DIRECTIVES))})",
+            number,
+        )
+        return None
+    return word
+
+
+def _sections(path: Path, data: bytes, problems: _Problems) -> tuple[Script, Script | None]:
+    """Split a single-file migration at its `-- rung:up` / `-- rung:down` markers."""
+    lines = _text(data).splitlines(keepends=True)
+    starts: dict[str, int] = {}  # section -> index of its marker line
+    header_no_tx = False
+    no_tx: set[str] = set()
+    current = None
+    for index, line in enumerate(lines):
+        directive = _directive(path, line, index + 1, problems)
+        if directive in ("up", "down"):
+            if directive in starts:
+                problems.add(path, f"second `-- rung:{directive}` marker", index + 1)
+                continue
+            starts[directive] = index
+            current = directive
+        elif directive == "no-transaction":
+            if current is None:
+                header_no_tx = True
+            else:
+                no_tx.add(current)
+    if not starts:
+        return Script(path, "".join(lines), 1, not header_no_tx), None
+    if "up" not in starts:
+        problems.add(path, "has a `-- rung:down` marker but no `-- rung:up` marker")
+        starts["up"] = len(lines)
+    if "down" in starts and starts["down"] < starts["up"]:
+        problems.add(
+            path, "the `-- rung:down` section comes before `-- rung:up`", starts["down"] + 1
+        )
+    first = min(starts.values())
+    header = "".join(lines[:first])
+    if _has_sql(header):
+        problems.add(path, "SQL before the first `-- rung:up` marker; move it into a section", 1)
+
+    def section(name: str) -> Script | None:
+        if name not in starts:
+            return None
+        begin = starts[name] + 1
+        ends = [i for i in starts.values() if i > starts[name]]
+        end = min(ends) if ends else len(lines)
+        transactional = not (header_no_tx or name in no_tx)
+        return Script(path, "".join(lines[begin:end]), begin + 1, transactional)
+
+    up = section("up")
+    assert up is not None
+    return up, section("down")
+
+
+def _has_sql(text: str) -> bool:
+    from rung.sqlsplit import split
+
+    return bool(split(text, "generic"))
+
+
+def new_migration_path(
+    directory: Path, description: str, *, python: bool, sequential: bool, now: datetime
+) -> Path:
+    """Where `rung new` puts a migration: a UTC timestamp, or the next number, then a slug."""
+    slug = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")
+    if not slug:
+        raise ConfigError(
+            f"cannot name a migration after {description!r}",
+            hint='describe it with letters or digits, e.g. "add users"',
+        )
+    existing = discover(directory)
+    versions = {m.version for m in existing}
+    if sequential:
+        highest = existing[-1] if existing else None
+        number = highest.version[0] + 1 if highest else 1
+        width = len(highest.path.name.split("_", 1)[0]) if highest else 3
+        version = f"{number:0{width}d}"
+    else:
+        stamp = int(now.strftime("%Y%m%d%H%M%S"))
+        while (stamp,) in versions:  # two in the same second
+            stamp += 1
+        version = str(stamp)
+    return directory / f"{version}_{slug}.{'py' if python else 'sql'}"

@@ -1,0 +1,134 @@
+"""One fresh, empty database per test, on every backend: SQLite always, servers from URLs.
+
+Servers come from RUNG_TEST_POSTGRESQL_URL and RUNG_TEST_MYSQL_URL (defaults: the local
+servers). A server that cannot be reached skips its tests with the reason, except under
+CI=true, where it fails them: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rung.config import DatabaseURL, parse_url
+from rung.dialects import Dialect, connect, dialect_for
+from rung.errors import ConnectError
+
+SERVERS = {
+    "postgresql": os.environ.get(
+        "RUNG_TEST_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get("RUNG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+BACKENDS = ("sqlite", "postgresql", "mariadb")
+FIXTURES = Path(__file__).parent / "fixtures"
+_reachable: dict[str, str | None] = {}
+
+
+def _server_problem(name: str) -> str | None:
+    """None if the server answers, else why not (checked once per session)."""
+    if name not in _reachable:
+        try:
+            _, conn = connect(parse_url(SERVERS[name]), lock_timeout=5)
+            conn.close()
+            _reachable[name] = None
+        except ConnectError as exc:
+            _reachable[name] = exc.message
+    return _reachable[name]
+
+
+@dataclass
+class Backend:
+    """A fresh database for one test, and a few ways to look inside it."""
+
+    name: str
+    url: DatabaseURL
+    dialect: Dialect
+
+    @property
+    def transactional_ddl(self) -> bool:
+        return self.dialect.transactional_ddl
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        dialect, conn = connect(self.url)
+        try:
+            cur = conn.cursor()
+            cur.execute(sql, params)
+            return list(cur.fetchall()) if cur.description else []
+        finally:
+            conn.close()
+
+    def execute(self, *statements: str) -> None:
+        dialect, conn = connect(self.url)
+        try:
+            for sql in statements:
+                conn.cursor().execute(sql)
+        finally:
+            conn.close()
+
+    def tables(self) -> set[str]:
+        """Table names in the database (rung's history table included)."""
+        sql = {
+            "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%'",
+            "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+            "mariadb": "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = DATABASE()",
+        }[self.name]
+        return {row[0] for row in self.query(sql)}
+
+    def history_rows(self, table: str = "rung_history") -> list[tuple[Any, ...]]:
+        return self.query(
+            f"SELECT version, event, outcome, statements_done FROM {table}"
+            " WHERE event <> 'layout' ORDER BY id"
+        )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _fresh_backend(request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _fresh_backend(name: str, tmp_path: Path) -> Iterator[Backend]:
+    if name == "sqlite":
+        url = parse_url(f"sqlite:///{tmp_path / 'test.db'}")
+        yield Backend(name, url, dialect_for(url))
+        return
+    problem = _server_problem(name)
+    if problem:
+        message = f"{name} server not reachable ({SERVERS[name]}): {problem}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " — under CI=true every server must be up")
+        pytest.skip(message)
+    admin = dialect_for(parse_url(SERVERS[name]))
+    database = f"rung_test_{uuid.uuid4().hex[:12]}"
+    url = admin.create_database(database)
+    try:
+        yield Backend(name, url, dialect_for(url))
+    finally:
+        admin.drop_database(database)
+
+
+@pytest.fixture
+def migrations(tmp_path: Path) -> Path:
+    """An empty migrations folder; tests write files into it."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    return folder
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
