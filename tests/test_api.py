@@ -254,7 +254,7 @@ def test_missing_file_of_applied_migration(backend, migrations):
     m = migrator(backend, three(migrations))
     m.up(target=(2,))
     (migrations / "002_posts.sql").unlink()
-    assert states(m)["2_posts"] == MISSING
+    assert states(m)["002_posts"] == MISSING
     with pytest.raises(InvalidMigrations, match="no longer match"):
         m.up()
     assert not m.validate().ok

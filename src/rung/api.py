@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from rung import plan as planning
-from rung.config import Settings, load_settings
+from rung.config import Settings, connection_hook, load_settings
 from rung.dialects import Dialect, connect
-from rung.errors import InvalidMigrations, RequestRefused, ScriptError
+from rung.errors import ConfigError, InvalidMigrations, RequestRefused, ScriptError
 from rung.history import History
 from rung.model import (
     AppliedState,
@@ -257,7 +257,10 @@ class Migrator:
                 self.on_event,
                 seen_id=max((e.id for e in events), default=0),
             )
-            prepared = [runner.prepare(step, p.statements) for step, p in zip(plan.steps, planned, strict=False)]
+            prepared = [
+                runner.prepare(step, p.statements)
+                for step, p in zip(plan.steps, planned, strict=False)
+            ]
             if single_transaction:
                 blocking = [p.step.migration.label for p in prepared if not p.transactional]
                 if blocking:
@@ -320,9 +323,18 @@ class Migrator:
     def _session(self, *, write: bool = False) -> Iterator[tuple[Dialect, History]]:
         """Connected, and for writes holding the migration lock with the history table present."""
         settings = self.settings
+        hook = connection_hook(settings)
         dialect, conn = connect(settings.url(), lock_timeout=settings.lock_timeout)
         lock = None
         try:
+            if hook is not None:
+                try:
+                    hook(conn, dialect.name)
+                except Exception as exc:
+                    raise ConfigError(
+                        f"the on_connect hook {settings.on_connect} raised "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
             history = History(dialect, conn, settings.history_table, settings.history_schema)
             if write:
                 lock = dialect.acquire_lock(

@@ -5,11 +5,15 @@ Also the one place that understands database URLs and keeps passwords out of out
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import sys
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from rung.errors import ConfigError
@@ -122,7 +126,10 @@ _URL_HINT = (
     "(any SQLAlchemy URL works when its driver is installed)"
 )
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)")
+# The password runs to the last "@" before the host, so it may itself contain "@".
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^/\s]*)(?=@[^@/\s]*)"
+)
 
 
 def redact(text: str) -> str:
@@ -141,6 +148,7 @@ class Settings:
     history_table: str = DEFAULT_HISTORY_TABLE
     history_schema: str | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    on_connect: str | None = None  # "package.module:function", called with each new connection
     env: str | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
@@ -155,7 +163,7 @@ class Settings:
         return parse_url(self.database)
 
 
-_KEYS = {"database", "directory", "history_table", "history_schema", "lock_timeout"}
+_KEYS = {"database", "directory", "history_table", "history_schema", "lock_timeout", "on_connect"}
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 
@@ -185,35 +193,39 @@ def load_settings(
     offer("lock_timeout", lock_timeout, "--lock-timeout")
 
     found = _find_config(cwd, config_file)
-    tables = _read_config(found, env, environ) if found else []
+    env_table, base_table = _read_config(found, env) if found else (None, None)
+    if env and env_table is None:
+        raise ConfigError(
+            f"no environment named {env!r}",
+            hint=f"add an [env.{env}] table to rung.toml (or [tool.rung.env.{env}] in "
+            "pyproject.toml)",
+        )
     # An environment chosen with --env is as explicit as a flag: its URL beats the variables.
-    for table, source in tables:
-        if env and source.endswith(f"[env.{env}]") and "database" in table:
-            offer("database", table["database"], source)
+    if env_table is not None:
+        offer("database", env_table[0].get("database"), env_table[1])
     for name in URL_VARIABLES:
         offer("database", environ.get(name) or None, f"${name}")
-    for table, source in tables:
+    for table, source in filter(None, (env_table, base_table)):
         for key, value in table.items():
             if key == "directory" and found:
                 value = str(found.parent / str(value))
             offer(key, value, source)
-    if env and not any(source.endswith(f"[env.{env}]") for _, source in tables):
-        raise ConfigError(
-            f"no environment named {env!r}",
-            hint=f"add an [env.{env}] table to rung.toml (or [tool.rung.env.{env}] in pyproject.toml)",
-        )
     try:
         timeout = float(values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ConfigError(
             f"lock_timeout must be a number of seconds ({sources['lock_timeout']})"
         ) from None
+    database_url = str(values["database"]) if "database" in values else None
+    if database_url and sources["database"].startswith(str(found)):
+        database_url = _expand(database_url, sources["database"], environ)
     return Settings(
-        database=str(values["database"]) if "database" in values else None,
+        database=database_url,
         directory=Path(str(values.get("directory", cwd / DEFAULT_DIRECTORY))),
         history_table=str(values.get("history_table", DEFAULT_HISTORY_TABLE)),
         history_schema=str(values["history_schema"]) if "history_schema" in values else None,
         lock_timeout=timeout,
+        on_connect=str(values["on_connect"]) if "on_connect" in values else None,
         env=env,
         config_file=found,
         sources=sources,
@@ -235,42 +247,36 @@ def _find_config(cwd: Path, explicit: str | Path | None) -> Path | None:
     return None
 
 
-def _read_config(
-    path: Path, env: str | None, environ: dict[str, str]
-) -> list[tuple[dict[str, object], str]]:
-    """The tables of a config file that apply, most specific first."""
+_Table = tuple[dict[str, object], str]  # settings, and where they come from
+
+
+def _read_config(path: Path, env: str | None) -> tuple[_Table | None, _Table]:
+    """The [env.NAME] table chosen (if any) and the file's top-level settings."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}", hint="fix the TOML syntax") from None
+    prefix = ""
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("rung", {})
-        prefix = f"{path} [tool.rung"
-    else:
-        prefix = f"{path} ["
+        prefix = "tool.rung."
     environments = data.pop("env", {})
-    base_source = f"{path} [tool.rung]" if path.name == "pyproject.toml" else str(path)
-    tables: list[tuple[dict[str, object], str]] = []
-    if env and env in environments:
-        env_source = f"{prefix}{'.' if path.name == 'pyproject.toml' else ''}env.{env}]"
-        tables.append((_check_table(environments[env], env_source, environ), env_source))
-    tables.append((_check_table(data, base_source, environ), base_source))
-    return tables
+    base_source = f"{path} [{prefix.rstrip('.')}]" if prefix else str(path)
+    base = (_check_table(data, base_source), base_source)
+    if not env or env not in environments:
+        return None, base
+    env_source = f"{path} [{prefix}env.{env}]"
+    return (_check_table(environments[env], env_source), env_source), base
 
 
-def _check_table(
-    table: dict[str, object], source: str, environ: dict[str, str]
-) -> dict[str, object]:
+def _check_table(table: dict[str, object], source: str) -> dict[str, object]:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(
             f"{source}: unknown setting {', '.join(map(repr, unknown))}",
             hint=f"known settings: {', '.join(sorted(_KEYS))}",
         )
-    checked = dict(table)
-    if isinstance(checked.get("database"), str):
-        checked["database"] = _expand(str(checked["database"]), source, environ)
-    return checked
+    return dict(table)
 
 
 def _expand(value: str, source: str, environ: dict[str, str]) -> str:
@@ -285,5 +291,23 @@ def _expand(value: str, source: str, environ: dict[str, str]) -> str:
     return _VARIABLE.sub(lookup, value)
 
 
-def with_overrides(settings: Settings, **changes: object) -> Settings:
-    return replace(settings, **changes)  # type: ignore[arg-type]
+def connection_hook(settings: Settings) -> Callable[[Any, str], None] | None:
+    """The `on_connect` function, imported from the config file's folder or the current one."""
+    if not settings.on_connect:
+        return None
+    module_name, _, function_name = settings.on_connect.partition(":")
+    if not module_name or not function_name:
+        raise ConfigError(
+            f"on_connect = {settings.on_connect!r} is not of the form 'package.module:function'"
+        )
+    folder = str(settings.config_file.parent if settings.config_file else Path.cwd())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"on_connect = {settings.on_connect!r} cannot be loaded: {exc}",
+            hint="the module must be importable from the config file's folder or installed",
+        ) from None
+    return function

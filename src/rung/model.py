@@ -127,6 +127,7 @@ class AppliedState:
     baseline: bool = False
     failure: Failure | None = None
     order: int = 0  # id of the event that applied it; rollbacks go by this
+    version_text: str = ""  # the version as the file name wrote it
 
 
 @dataclass(frozen=True, slots=True)

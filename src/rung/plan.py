@@ -47,7 +47,18 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
         if e.event == "baseline":
             baseline = (e.version, e.started_at, e.id)
             continue
-        before = states.get(e.version) or AppliedState(e.version, e.name, applied=False)
+        before = states.get(e.version)
+        if before is None and baseline is not None and e.version <= baseline[0]:
+            before = AppliedState(
+                e.version,
+                e.name,
+                True,
+                applied_at=baseline[1],
+                baseline=True,
+                order=baseline[2],
+                version_text=e.version_text,
+            )
+        before = before or AppliedState(e.version, e.name, False, version_text=e.version_text)
         if e.event == "apply" and e.outcome == "success":
             states[e.version] = AppliedState(
                 e.version,
@@ -58,9 +69,10 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
                 e.started_at,
                 e.duration_ms,
                 order=e.id,
+                version_text=e.version_text,
             )
         elif e.event == "rollback" and e.outcome == "success":
-            states[e.version] = AppliedState(e.version, e.name, applied=False)
+            states[e.version] = AppliedState(e.version, e.name, False, version_text=e.version_text)
         elif e.event in ("apply", "rollback"):  # failed, or running when the process died
             direction = "up" if e.event == "apply" else "down"
             done = e.statements_done if e.outcome == "failed" else None
@@ -79,7 +91,9 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
                     applied_at=before.applied_at or e.started_at,
                 )
             else:
-                states[e.version] = AppliedState(e.version, e.name, applied=False)
+                states[e.version] = AppliedState(
+                    e.version, e.name, False, version_text=e.version_text
+                )
     if baseline is None:
         return HistoryState(states, last_id=last_id)
     return HistoryState(states, baseline[0], baseline[1], baseline[2], last_id)
@@ -96,15 +110,13 @@ class MigrationStatus:
 
     @property
     def label(self) -> str:
-        return (
-            self.migration.label
-            if self.migration
-            else f"{format_version(self.version)}_{self.name}"
-        )
+        return self.migration.label if self.migration else f"{self.version_text}_{self.name}"
 
     @property
     def version_text(self) -> str:
-        return self.migration.version_text if self.migration else format_version(self.version)
+        if self.migration:
+            return self.migration.version_text
+        return self.applied.version_text if self.applied else format_version(self.version)
 
     @property
     def is_applied(self) -> bool:
@@ -133,7 +145,8 @@ def statuses(
                 order=history.baseline_order,
             )
         if migration is None:
-            if state is not None and state.applied:
+            partial = state is not None and state.failure is not None and state.failure.partial
+            if state is not None and (state.applied or partial):
                 result.append(MigrationStatus(version, state.name, MISSING, None, state))
             continue
         if state is None or (not state.applied and state.failure is None):
@@ -220,6 +233,8 @@ def plan_down(
     target: Version | None = None,
 ) -> Plan:
     """Roll back in the reverse of the order migrations were applied, not by version."""
+    if steps is not None and steps < 1:
+        raise RequestRefused(f"cannot roll back {steps} steps: give a number of 1 or more")
     applied = sorted(
         (s for s in items if s.is_applied), key=lambda s: (s.applied.order, s.version), reverse=True
     )
@@ -234,13 +249,20 @@ def plan_down(
         chosen = [s for s in applied if s.version > target]
     else:
         chosen = applied[: steps if steps is not None else 1]
-    check_consistent(chosen)
+    check_consistent(items)
     for s in items:
         failure = s.applied.failure if s.applied else None
         if failure and failure.partial and failure.direction == "up":
             raise RequestRefused(
                 f"{s.label} is partly applied after a failure; nothing was rolled back",
                 hint="finish it with `rung up`, or fix the database and run `rung repair`",
+            )
+        if failure and failure.direction == "down" and failure.statements_done is None:
+            raise RequestRefused(
+                f"the rollback of {s.label} was interrupted, and this database cannot tell how "
+                "much of it was committed; nothing was rolled back",
+                hint="check the database by hand, then run `rung repair --as applied` if the "
+                "migration's work is all there or `rung repair --as pending` if none of it is",
             )
     for s in chosen:
         if s.migration is None or not s.migration.has_down:

@@ -18,7 +18,7 @@ from typing import Any
 from rung.dialects import Dialect
 from rung.errors import Interrupted, MigrationFailed
 from rung.history import History
-from rung.model import Migration, PlanStep, Statement
+from rung.model import Migration, PlanStep, Statement, Version
 from rung.sqlsplit import is_transaction_control, normalize
 
 
@@ -65,6 +65,8 @@ class Runner:
         self.history = history
         self.emit = emit
         self.seen_id = seen_id  # newest history event this runner has accounted for
+        self.interrupts = _Interrupts()
+        self.latest: dict[Version, tuple[str, str]] = {}  # newest event seen per version
 
     def prepare(self, step: PlanStep, statements: Sequence[Statement]) -> _Prepared:
         migration = step.migration
@@ -79,14 +81,16 @@ class Runner:
         return _Prepared(step, statements, transactional, checksum)
 
     def run(self, prepared: Sequence[_Prepared], *, single_transaction: bool = False) -> None:
-        if single_transaction:
-            self._run_batch(prepared)
-            return
-        for item in prepared:
-            if item.transactional:
-                self._run_transactional(item)
-            else:
-                self._run_in_steps(item)
+        with self.interrupts:
+            if single_transaction:
+                self._run_batch(prepared)
+                return
+            for item in prepared:
+                self.interrupts.check()
+                if item.transactional:
+                    self._run_transactional(item)
+                else:
+                    self._run_in_steps(item)
 
     # -- one migration in one transaction ---------------------------------------------------
     def _run_transactional(self, item: _Prepared) -> None:
@@ -106,7 +110,9 @@ class Runner:
                 )
                 return
             self.emit(RunEvent("start", step.direction, step.migration))
-            self._execute(item, item.statements)
+            with self.interrupts.immediate():  # a transaction can be abandoned at any point
+                self._execute(item, item.statements)
+            self.interrupts.check()
             duration = _ms(started)
             self._record_success(item, started, duration)
             self.dialect.commit(self.conn)
@@ -127,10 +133,12 @@ class Runner:
                 current = item
                 started = time.time()
                 self.emit(RunEvent("start", item.step.direction, item.step.migration))
-                self._execute(item, item.statements)
+                with self.interrupts.immediate():
+                    self._execute(item, item.statements)
                 duration = _ms(started)
                 self._record_success(item, started, duration)
                 done.append((item, duration))
+            self.interrupts.check()
             self.dialect.commit(self.conn)
         except BaseException as exc:
             self._safe_rollback()
@@ -157,20 +165,20 @@ class Runner:
         committed = step.resume_from
         in_own_transaction = False
         try:
-            if not item.statements:  # a Python migration: its DML at least can be atomic
+            if step.migration.kind == "python":  # its data changes at least can be atomic
                 self.dialect.begin(self.conn)
-                self._execute(item, ())
+                with self.interrupts.immediate():
+                    self._execute(item, ())
                 self.dialect.commit(self.conn)
-            with _deferred_interrupts() as interrupted:
-                for index in range(step.resume_from, len(item.statements)):
-                    statement = item.statements[index]
-                    self._execute_one(item, statement)
-                    if is_transaction_control(statement.text):
-                        in_own_transaction = statement.text.split()[0].upper() in ("BEGIN", "START")
-                    if not in_own_transaction:
-                        committed = index + 1
-                    if interrupted():
-                        raise KeyboardInterrupt
+            # Ctrl-C lets the running statement finish, so the progress recorded is exact.
+            for index in range(step.resume_from, len(item.statements)):
+                statement = item.statements[index]
+                self._execute_one(item, statement)
+                if is_transaction_control(statement.text):
+                    in_own_transaction = statement.text.split()[0].upper() in ("BEGIN", "START")
+                if not in_own_transaction:
+                    committed = index + 1
+                self.interrupts.check()
         except BaseException as exc:
             self._safe_rollback()
             self._record_failure(item, started, committed, exc)
@@ -206,13 +214,11 @@ class Runner:
 
     def _done_elsewhere(self, step: PlanStep) -> bool:
         """Under SQLite's write lock: did another runner apply (or roll back) this meanwhile?"""
-        want = ("apply" if step.direction == "up" else "rollback", "success")
-        last = None
         for event in self.history.events(after_id=self.seen_id):
             self.seen_id = max(self.seen_id, event.id)
-            if event.version == step.migration.version:
-                last = (event.event, event.outcome)
-        return last == want
+            self.latest[event.version] = (event.event, event.outcome)
+        want = ("apply" if step.direction == "up" else "rollback", "success")
+        return self.latest.get(step.migration.version) == want
 
     def _record_success(self, item: _Prepared, started: float, duration: int) -> None:
         step = item.step
@@ -236,7 +242,7 @@ class Runner:
         hashes = tuple(
             statement_hash(s.text, self.dialect.flavour) for s in item.statements[:committed]
         )
-        try:
+        with suppress(Exception):  # the connection may be gone; the error raised says what failed
             self.history.record(
                 m.version_text,
                 m.name,
@@ -249,8 +255,6 @@ class Runner:
                 started_at=_utc(started),
                 duration_ms=_ms(started),
             )
-        except Exception:  # the connection itself is gone; the error below says what failed
-            pass
 
     def _safe_rollback(self) -> None:
         with suppress(Exception):
@@ -298,24 +302,42 @@ def _cause(exc: BaseException) -> BaseException | None:
     return None if isinstance(exc, KeyboardInterrupt) else exc
 
 
-@contextmanager
-def _deferred_interrupts() -> Iterator[Callable[[], bool]]:
-    """Let the running statement finish on Ctrl-C, so the progress recorded is exact.
+class _Interrupts:
+    """Ctrl-C handling during a run.
 
-    A second Ctrl-C interrupts at once.
+    Outside `immediate()` blocks a first Ctrl-C is held until the next `check()`, so that
+    history writes and commits are never cut in half; a second Ctrl-C stops at once.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    pressed = []
 
-    def handler(signum: int, frame: Any) -> None:
-        if pressed:
+    def __init__(self) -> None:
+        self.pending = False
+        self._immediate = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self._immediate or self.pending:
             raise KeyboardInterrupt
-        pressed.append(True)
+        self.pending = True
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: bool(pressed)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    @contextmanager
+    def immediate(self) -> Iterator[None]:
+        if self.pending:
+            raise KeyboardInterrupt
+        self._immediate = True
+        try:
+            yield
+        finally:
+            self._immediate = False
+
+    def check(self) -> None:
+        if self.pending:
+            raise KeyboardInterrupt

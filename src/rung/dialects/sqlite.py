@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from rung.config import DatabaseURL, parse_url
 from rung.dialects.base import Dialect
-from rung.errors import ConnectError
+from rung.errors import ConnectError, LockTimeout
 
 
 class SQLite(Dialect):
@@ -48,6 +48,18 @@ class SQLite(Dialect):
         except sqlite3.Error as exc:
             raise self.connection_failed(exc) from None
         return conn
+
+    def begin(self, conn: Any) -> None:
+        try:
+            conn.execute(self.begin_sql)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise LockTimeout(
+                f"{self.path} stayed locked by another writer for more than "
+                f"{self.lock_timeout:g} s",
+                hint="wait for the other writer to finish, or raise --lock-timeout",
+            ) from None
 
     @property
     def server_label(self) -> str:

@@ -1,13 +1,19 @@
-"""Human output with rich: a line per migration, tables for status and history."""
+"""Human output: a line per migration, aligned tables for status and history.
+
+Colours come from click and show only on a terminal. rich draws the progress bar of
+long runs; tables are aligned here because rich's Table takes seconds for the thousands
+of rows a long-lived project's status has, and `rung status` runs in every CI job.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
+import click
 
 from rung.api import RunResult, StatusReport, ValidationReport
 from rung.config import redact
@@ -16,7 +22,7 @@ from rung.model import HistoryEvent
 from rung.plan import APPLIED, BASELINE, FAILED, MISSING, MODIFIED, PENDING, MigrationStatus
 from rung.runner import RunEvent
 
-_STATE_STYLE = {
+_STATE_COLOUR = {
     APPLIED: "green",
     BASELINE: "green",
     PENDING: "yellow",
@@ -37,45 +43,63 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], colours: Sequence[str | None]
+) -> str:
+    """Left-aligned columns; `colours[i]` colours row i's third column (its state)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str], colour: str | None = None, bold: bool = False) -> str:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        if colour:
+            cells[2] = click.style(cells[2], fg=colour)
+        text = "  ".join(cells).rstrip()
+        return click.style(text, bold=True) if bold else text
+
+    lines = [line(header, bold=True)]
+    lines += [line(row, colour) for row, colour in zip(rows, colours, strict=True)]
+    return "\n".join(lines)
+
+
 class TextReporter:
     def __init__(self, *, quiet: bool = False) -> None:
         self.quiet = quiet
-        # Piped output is for files and grep: no wrapping to an imaginary 80 columns.
-        self.out = Console(highlight=False, width=None if sys.stdout.isatty() else 250)
-        self.err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 250)
         self._progress: Any = None
         self._task: Any = None
 
-    def _print(self, text: str, *, console: Console | None = None) -> None:
-        (console or self.out).print(redact(text))
+    def _out(self, text: str) -> None:
+        click.echo(redact(text))
+
+    def _err(self, text: str) -> None:
+        click.echo(redact(text), err=True)
 
     # -- up / down --------------------------------------------------------------------------
     def event(self, event: RunEvent) -> None:
         if event.kind == "lock-wait":
             holder = f" held by {event.detail}" if event.detail else ""
-            self._print(
-                f"[yellow]waiting for the migration lock{escape(holder)}…[/]", console=self.err
-            )
+            self._err(click.style(f"waiting for the migration lock{holder}…", fg="yellow"))
             return
         if event.kind == "plan":
             self._start_progress(int(event.detail or 0))
             return
         if self.quiet or event.migration is None or event.kind == "start":
             return
-        label = escape(event.migration.label)
+        label = event.migration.label
         if event.kind == "skipped":
-            line = f"[dim]- skipped {label}: {escape(event.detail or '')}[/]"
+            line = click.style(f"- skipped {label}: {event.detail or ''}", dim=True)
         else:
             word = _DONE_WORD.get(event.direction or "up", "done")
-            line = f"[green]✓[/] {word} {label} [dim]({_ms(event.duration_ms)})[/]"
+            took = click.style(f"({_ms(event.duration_ms)})", dim=True)
+            line = f"{click.style('✓', fg='green')} {word} {label} {took}"
         if self._progress is not None:
             self._progress.advance(self._task)
-            self._progress.console.print(redact(line))
+            self._progress.console.print(redact(line), markup=False, highlight=False)
         else:
-            self._print(line)
+            self._out(line)
 
     def _start_progress(self, total: int) -> None:
-        if self.quiet or not self.out.is_terminal or total <= self.out.size.height:
+        screenful = shutil.get_terminal_size().lines
+        if self.quiet or not sys.stdout.isatty() or total <= screenful:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -84,7 +108,6 @@ class TextReporter:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=self.out,
             transient=True,
         )
         self._task = self._progress.add_task("migrating", total=total)
@@ -99,153 +122,134 @@ class TextReporter:
         self._stop_progress()
         if result.dry_run:
             self._dry_run(result)
+        elif self.quiet:
             return
-        if not result.steps:
-            if not self.quiet:
-                what = "apply" if result.direction == "up" else "roll back"
-                self._print(
-                    f"Nothing to {what}: the database is up to date."
-                    if result.direction == "up"
-                    else f"Nothing to {what}."
-                )
-            return
-        if not self.quiet:
+        elif not result.steps:
+            self._out(
+                "Nothing to apply: the database is up to date."
+                if result.direction == "up"
+                else "Nothing to roll back."
+            )
+        else:
             word = _DONE_WORD[result.direction]
-            self._print(f"{word.capitalize()} {len(result.steps)} migration(s).")
+            self._out(f"{word.capitalize()} {len(result.steps)} migration(s).")
 
     def _dry_run(self, result: RunResult) -> None:
         if not result.steps:
-            self._print("-- dry run: nothing to do")
+            self._out("-- dry run: nothing to do")
             return
         verb = "apply" if result.direction == "up" else "roll back"
-        self._print(
+        self._out(
             f"-- dry run: would {verb} {len(result.steps)} migration(s); nothing was executed"
         )
         for step in result.steps:
-            self.out.print()
             note = f", resuming at statement {step.resume_from + 1}" if step.resume_from else ""
-            self._print(f"-- {escape(step.migration.label)} ({step.direction}{note})")
+            self._out(f"\n-- {step.migration.label} ({step.direction}{note})")
             if step.migration.kind == "python":
-                self._print(
+                self._out(
                     f"-- Python migration: runs {step.direction}(conn) in {step.migration.path}"
                 )
             for statement in step.statements[step.resume_from :]:
-                self.out.print(redact(statement.text) + ";", markup=False)
+                self._out(statement.text + ";")
 
     # -- status / history / validate ---------------------------------------------------------
     def status(self, report: StatusReport) -> None:
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for column in ("version", "name", "state", "applied at", "took"):
-            table.add_column(column, no_wrap=True)
+        rows, colours = [], []
         for item in report.migrations:
             applied = item.applied if item.applied and item.applied.applied else None
-            style = _STATE_STYLE.get(item.state, "")
-            table.add_row(
-                item.version_text,
-                escape(item.name),
-                f"[{style}]{item.state}[/]",
-                _when(applied.applied_at) if applied else "",
-                _ms(applied.duration_ms) if applied else "",
+            rows.append(
+                (
+                    item.version_text,
+                    item.name,
+                    item.state,
+                    _when(applied.applied_at) if applied else "",
+                    _ms(applied.duration_ms) if applied else "",
+                )
             )
-        self._print(f"[bold]{escape(report.database)}[/]")
-        if report.migrations:
-            self.out.print(table)
-        notes = [_note(item) for item in report.migrations]
-        for note in filter(None, notes):
-            self._print(note)
+            colours.append(_STATE_COLOUR.get(item.state))
+        lines = [click.style(report.database, bold=True)]
+        if rows:
+            lines.append(_table(("version", "name", "state", "applied at", "took"), rows, colours))
+        lines += [note for note in map(_note, report.migrations) if note]
         counts = ", ".join(
             f"{report.count(state)} {state}"
             for state in (APPLIED, BASELINE, PENDING, MODIFIED, MISSING, FAILED)
             if report.count(state)
         )
-        self._print(counts or "no migrations")
+        lines.append(counts or "no migrations")
+        self._out("\n".join(lines))
 
     def history(self, events: list[HistoryEvent]) -> None:
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for column in (
-            "#",
-            "when",
-            "event",
-            "migration",
-            "outcome",
-            "took",
-            "db user",
-            "by",
-            "rung",
-        ):
-            table.add_column(column, no_wrap=True)
-        for e in events:
-            outcome = {"success": "[green]success[/]", "failed": "[red]failed[/]"}.get(
-                e.outcome, e.outcome
-            )
-            table.add_row(
-                str(e.id),
-                _when(e.started_at),
-                e.event,
-                escape(f"{e.version_text}_{e.name}"),
-                outcome,
-                _ms(e.duration_ms),
-                escape(e.db_user or ""),
-                escape(f"{e.os_user or '?'}@{e.host or '?'}"),
-                e.rung_version or "",
-            )
         if not events:
-            self._print("The history is empty.")
+            self._out("The history is empty.")
             return
-        self.out.print(table)
+        rows, colours = [], []
         for e in events:
-            if e.error:
-                self._print(f"[red]#{e.id}[/] {escape(e.error)}")
+            rows.append(
+                (
+                    str(e.id),
+                    _when(e.started_at),
+                    e.outcome,
+                    e.event,
+                    f"{e.version_text}_{e.name}",
+                    _ms(e.duration_ms),
+                    e.db_user or "",
+                    f"{e.os_user or '?'}@{e.host or '?'}",
+                    e.rung_version or "",
+                )
+            )
+            colours.append({"success": "green", "failed": "red"}.get(e.outcome))
+        header = ("#", "when", "outcome", "event", "migration", "took", "db user", "by", "rung")
+        lines = [_table(header, rows, colours)]
+        lines += [click.style(f"#{e.id} ", fg="red") + e.error for e in events if e.error]
+        self._out("\n".join(lines))
 
     def validation(self, report: ValidationReport) -> None:
         if report.ok:
             against = " and match the database's history" if report.checked_database else ""
-            self._print(f"[green]✓[/] {report.migrations} migration(s) are valid{against}.")
+            self._out(
+                f"{click.style('✓', fg='green')} {report.migrations} migration(s) are valid{against}."
+            )
             return
         for problem in report.problems:
-            self._print(f"[red]✗[/] {escape(problem)}")
+            self._out(f"{click.style('✗', fg='red')} {problem}")
 
     def message(self, text: str, **data: object) -> None:
         if not self.quiet:
-            self._print(escape(text))
+            self._out(text)
 
     def error(self, error: RungError) -> None:
         self._stop_progress()
-        lines = [f"[bold red]error[{error.code}][/]: {escape(error.message)}"]
-        lines += [f"  {escape(detail)}" for detail in error.details]
+        lines = [f"{click.style(f'error[{error.code}]', fg='red', bold=True)}: {error.message}"]
+        lines += [f"  {detail}" for detail in error.details]
         if error.hint:
-            lines.append(f"  [cyan]hint[/]: {escape(error.hint)}")
-        for line in lines:
-            self._print(line, console=self.err)
-        sys.stderr.flush()
+            lines.append(f"  {click.style('hint', fg='cyan')}: {error.hint}")
+        self._err("\n".join(lines))
 
 
 def _note(item: MigrationStatus) -> str | None:
     """A sentence for migrations that need attention."""
-    label = escape(item.label)
+    mark = click.style("!", fg="red")
+    label = item.label
     if item.state == MODIFIED:
-        return f"[red]![/] {label}: edited after it was applied: {escape(item.change or '')}"
+        return f"{mark} {label}: edited after it was applied: {item.change or ''}"
     if item.state == MISSING:
-        return f"[red]![/] {label}: applied, but its file is gone"
+        return f"{mark} {label}: applied, but its file is gone"
     if item.state != FAILED or item.applied is None or item.applied.failure is None:
         return None
     failure = item.applied.failure
     verb = "applying" if failure.direction == "up" else "rolling back"
-    error = escape(failure.error or "")
+    error = failure.error or ""
     if failure.statements_done is None:
         return (
-            f"[red]![/] {label}: {verb} it was interrupted and how much was committed is "
-            f"unknown; check the database, then run `rung repair --as applied|pending`"
+            f"{mark} {label}: {verb} it was interrupted and how much was committed is "
+            "unknown; check the database, then run `rung repair --as applied|pending`"
         )
     if failure.statements_done == 0:
-        return f"[red]![/] {label}: {verb} it failed and nothing was committed: {error}"
+        return f"{mark} {label}: {verb} it failed and nothing was committed: {error}"
     done = failure.statements_done
     return (
-        f"[red]![/] {label}: {verb} it failed: statements 1-{done} are committed, "
+        f"{mark} {label}: {verb} it failed: statements 1-{done} are committed, "
         f"statement {done + 1} failed: {error}. Fix the file and run "
         f"`rung {failure.direction}` to resume at statement {done + 1}, or `rung repair`."
     )

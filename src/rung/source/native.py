@@ -6,6 +6,7 @@ at once, each with its file and line, so one run shows everything to fix.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import re
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rung.errors import ConfigError, InvalidMigrations
+from rung.errors import ConfigError, InvalidMigrations, ScriptError
 from rung.model import Migration, Script, format_version
 
 CHECKSUM_VERSION = 1
@@ -21,8 +22,10 @@ CHECKSUM_VERSION = 1
 _NAME = re.compile(
     r"^(?P<version>\d+(?:\.\d+)*)_(?P<name>[^/\\]+?)(?:\.(?P<direction>up|down))?\.(?P<ext>sql|py)$"
 )
-_DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*rung:(?P<word>[\w-]*)(?P<rest>.*)$", re.IGNORECASE)
-_PYTHON_DOWN = re.compile(r"^def[ \t]+down[ \t]*\(", re.MULTILINE)
+_DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*rung:[ \t]*(?P<word>[\w-]*)(?P<rest>.*)$", re.IGNORECASE)
+# Lines end at \r\n, \r or \n only, as in the statement splitter (not at form feeds).
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 _KNOWN_DIRECTIVES = {"up", "down", "no-transaction", "allow"}
 NAME_HINT = (
     "name migrations <version>_<name>.sql or .py, e.g. 001_add_users.sql or "
@@ -67,7 +70,9 @@ def discover(directory: Path) -> list[Migration]:
         version = tuple(int(part) for part in match["version"].split("."))
         role = match["direction"] or match["ext"]
         group = groups.setdefault(version, {})
-        if role in group or (role in ("sql", "py", "up") and {"sql", "py", "up"} & group.keys()):
+        # Only an .up.sql and a .down.sql of the same name share a version.
+        pairs = role in ("up", "down") and set(group) <= {"up", "down"} - {role}
+        if group and not (pairs and names[version] == match["name"]):
             others = ", ".join(str(p.name) for p in group.values())
             problems.add(path, f"version {format_version(version)} is also used by {others}")
             continue
@@ -98,14 +103,10 @@ def _load(
         data = _read(path, problems)
         if data is None:
             return None
-        return Migration(
-            version,
-            name,
-            path,
-            "python",
-            checksum(data),
-            has_down=bool(_PYTHON_DOWN.search(data.decode("utf-8", "replace"))),
-        )
+        has_down = _python_has_down(path, data, problems)
+        if has_down is None:
+            return None
+        return Migration(version, name, path, "python", checksum(data), has_down=has_down)
     if "down" in group and "up" not in group:
         problems.add(group["down"], "down file without its .up.sql file")
         return None
@@ -138,12 +139,33 @@ def _load(
     )
 
 
+def _python_has_down(path: Path, data: bytes, problems: _Problems) -> bool | None:
+    """Whether the module defines `down` at top level (a def, an assignment or an import)."""
+    try:
+        tree = ast.parse(data, filename=str(path))
+    except SyntaxError as exc:
+        problems.add(path, f"Python syntax error: {exc.msg}", exc.lineno)
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "down":
+            return True
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "down" for t in targets):
+                return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name) == "down" for alias in node.names
+        ):
+            return True
+    return False
+
+
 def _read(path: Path, problems: _Problems) -> bytes | None:
     data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(_LINE_BREAK_BYTES.findall(data, 0, exc.start)) + 1
         problems.add(
             path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
         )
@@ -159,7 +181,7 @@ def _text(data: bytes) -> str:
 def _script(path: Path, data: bytes, problems: _Problems) -> Script:
     text = _text(data)
     transactional = True
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_LINES.findall(text), 1):
         directive = _directive(path, line, number, problems)
         if directive in ("up", "down"):
             problems.add(path, f"`-- rung:{directive}` marker in a paired .up/.down file", number)
@@ -186,7 +208,7 @@ def _directive(path: Path, line: str, number: int, problems: _Problems) -> str |
 
 def _sections(path: Path, data: bytes, problems: _Problems) -> tuple[Script, Script | None]:
     """Split a single-file migration at its `-- rung:up` / `-- rung:down` markers."""
-    lines = _text(data).splitlines(keepends=True)
+    lines = _LINES.findall(_text(data))
     starts: dict[str, int] = {}  # section -> index of its marker line
     header_no_tx = False
     no_tx: set[str] = set()
@@ -209,14 +231,12 @@ def _sections(path: Path, data: bytes, problems: _Problems) -> tuple[Script, Scr
     if "up" not in starts:
         problems.add(path, "has a `-- rung:down` marker but no `-- rung:up` marker")
         starts["up"] = len(lines)
-    if "down" in starts and starts["down"] < starts["up"]:
+    elif "down" in starts and starts["down"] < starts["up"]:
         problems.add(
             path, "the `-- rung:down` section comes before `-- rung:up`", starts["down"] + 1
         )
     first = min(starts.values())
-    header = "".join(lines[:first])
-    if _has_sql(header):
-        problems.add(path, "SQL before the first `-- rung:up` marker; move it into a section", 1)
+    _check_header(path, "".join(lines[:first]), problems)
 
     def section(name: str) -> Script | None:
         if name not in starts:
@@ -232,17 +252,28 @@ def _sections(path: Path, data: bytes, problems: _Problems) -> tuple[Script, Scr
     return up, section("down")
 
 
-def _has_sql(text: str) -> bool:
+def _check_header(path: Path, header: str, problems: _Problems) -> None:
+    """The text before the first marker may hold comments and directives, not SQL."""
     from rung.sqlsplit import split
 
-    return bool(split(text, "generic"))
+    try:
+        statements = split(header, "generic", path=str(path))
+    except ScriptError as exc:
+        problems.lines.append(exc.message)
+        return
+    if statements:
+        problems.add(
+            path,
+            "SQL before the first `-- rung:up` marker; move it into a section",
+            statements[0].line,
+        )
 
 
 def new_migration_path(
     directory: Path, description: str, *, python: bool, sequential: bool, now: datetime
 ) -> Path:
     """Where `rung new` puts a migration: a UTC timestamp, or the next number, then a slug."""
-    slug = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")
+    slug = re.sub(r"[\W_]+", "_", description.lower()).strip("_")
     if not slug:
         raise ConfigError(
             f"cannot name a migration after {description!r}",
