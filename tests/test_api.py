@@ -25,7 +25,8 @@ CREATE INDEX ix_users_email ON users (email);
 DROP TABLE users;
 """
 POSTS = """-- rung:up
-CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), title VARCHAR(100));
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), title VARCHAR(100));
 INSERT INTO posts (id, title) VALUES (1, 'first; with a semicolon');
 -- rung:down
 DROP TABLE posts;
@@ -58,13 +59,18 @@ def test_up_applies_everything_pending_once_and_is_idempotent(backend, migration
     assert backend.query("SELECT title FROM posts") == [("first; with a semicolon",)]
     assert m.up().steps == []  # a second run does nothing
     assert [row[:3] for row in backend.history_rows() if row[2] == "success"] == [
-        ("001", "apply", "success"), ("002", "apply", "success"), ("003", "apply", "success"),
+        ("001", "apply", "success"),
+        ("002", "apply", "success"),
+        ("003", "apply", "success"),
     ]
     assert set(states(m).values()) == {APPLIED}
 
 
 def test_versions_sort_numerically_not_as_text(backend, migrations):
-    write(migrations, {"9_a.sql": "CREATE TABLE a (id INTEGER);", "10_b.sql": "CREATE TABLE b (id INTEGER);"})
+    write(
+        migrations,
+        {"9_a.sql": "CREATE TABLE a (id INTEGER);", "10_b.sql": "CREATE TABLE b (id INTEGER);"},
+    )
     result = migrator(backend, migrations).up()
     assert [s.migration.label for s in result.steps] == ["9_a", "10_b"]
 
@@ -82,7 +88,7 @@ def test_dry_run_executes_and_records_nothing(backend, migrations):
     result = m.up(dry_run=True)
     assert result.dry_run and len(result.steps) == 3
     assert result.steps[1].statements[1].text.startswith("INSERT INTO posts")
-    assert result.steps[1].statements[1].line == 3
+    assert result.steps[1].statements[1].line == 4
     assert backend.tables() == set()  # not even the history table
 
 
@@ -128,11 +134,14 @@ def test_migration_without_down_stops_the_rollback_before_anything_runs(backend,
 
 
 def test_paired_files_and_files_without_markers(backend, migrations):
-    write(migrations, {
-        "001_users.up.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY);",
-        "001_users.down.sql": "DROP TABLE users;",
-        "002_only_up.sql": "CREATE TABLE only_up (id INTEGER);",
-    })
+    write(
+        migrations,
+        {
+            "001_users.up.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+            "001_users.down.sql": "DROP TABLE users;",
+            "002_only_up.sql": "CREATE TABLE only_up (id INTEGER);",
+        },
+    )
     m = migrator(backend, migrations)
     m.up()
     assert {"users", "only_up"} <= backend.tables()
@@ -148,11 +157,14 @@ def test_comment_only_migration_is_recorded(backend, migrations):
 
 
 def test_failed_statement_leaves_schema_and_history_as_before(backend, migrations):
-    write(migrations, {
-        "001_users.sql": USERS,
-        "002_broken.sql": "CREATE TABLE ok_table (id INTEGER);\n"
-        "INSERT INTO ok_table VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
-    })
+    write(
+        migrations,
+        {
+            "001_users.sql": USERS,
+            "002_broken.sql": "CREATE TABLE ok_table (id INTEGER);\n"
+            "INSERT INTO ok_table VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
+        },
+    )
     m = migrator(backend, migrations)
     with pytest.raises(MigrationFailed) as failure:
         m.up()
@@ -173,8 +185,13 @@ def test_failed_statement_leaves_schema_and_history_as_before(backend, migration
 
 
 def test_syntax_error_in_third_statement_names_file_and_line(backend, migrations):
-    write(migrations, {"001_x.sql": "-- header; with a semicolon\nCREATE TABLE a (id INTEGER);\n"
-                       "CREATE TABLE b (id INTEGER);\n\nCREATE TABLEE c (id INTEGER);\n"})
+    write(
+        migrations,
+        {
+            "001_x.sql": "-- header; with a semicolon\nCREATE TABLE a (id INTEGER);\n"
+            "CREATE TABLE b (id INTEGER);\n\nCREATE TABLEE c (id INTEGER);\n"
+        },
+    )
     with pytest.raises(MigrationFailed) as failure:
         migrator(backend, migrations).up()
     assert failure.value.message.startswith(f"{migrations / '001_x.sql'}:5: ")
@@ -183,13 +200,26 @@ def test_syntax_error_in_third_statement_names_file_and_line(backend, migrations
 
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 def test_mariadb_resumes_at_the_failed_statement_after_the_file_is_fixed(backend, migrations):
-    broken = "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\nINSERT INTO nowhere VALUES (1);\nCREATE TABLE d (id INTEGER);\n"
+    broken = (
+        "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n"
+        "INSERT INTO nowhere VALUES (1);\nCREATE TABLE d (id INTEGER);\n"
+    )
     write(migrations, {"001_x.sql": broken})
     m = migrator(backend, migrations)
     with pytest.raises(MigrationFailed) as failure:
         m.up()
-    assert "fix statement 3" in failure.value.hint and "resumes at that statement" in failure.value.hint
-    write(migrations, {"001_x.sql": broken.replace("INSERT INTO nowhere VALUES (1);", "CREATE TABLE c (id INTEGER);")})
+    assert (
+        "fix statement 3" in failure.value.hint
+        and "resumes at that statement" in failure.value.hint
+    )
+    write(
+        migrations,
+        {
+            "001_x.sql": broken.replace(
+                "INSERT INTO nowhere VALUES (1);", "CREATE TABLE c (id INTEGER);"
+            )
+        },
+    )
     result = m.up()
     assert result.steps[0].resume_from == 2
     assert {"a", "b", "c", "d"} <= backend.tables()
@@ -198,11 +228,15 @@ def test_mariadb_resumes_at_the_failed_statement_after_the_file_is_fixed(backend
 
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 def test_mariadb_refuses_to_resume_when_committed_statements_changed(backend, migrations):
-    write(migrations, {"001_x.sql": "CREATE TABLE a (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"})
+    write(
+        migrations, {"001_x.sql": "CREATE TABLE a (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"}
+    )
     m = migrator(backend, migrations)
     with pytest.raises(MigrationFailed):
         m.up()
-    write(migrations, {"001_x.sql": "CREATE TABLE a2 (id INTEGER);\nCREATE TABLE c (id INTEGER);\n"})
+    write(
+        migrations, {"001_x.sql": "CREATE TABLE a2 (id INTEGER);\nCREATE TABLE c (id INTEGER);\n"}
+    )
     with pytest.raises(InvalidMigrations, match="cannot resume") as refused:
         m.up()
     assert any("statement 1 (line 1)" in line for line in refused.value.details)
@@ -211,7 +245,9 @@ def test_mariadb_refuses_to_resume_when_committed_statements_changed(backend, mi
 
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
 def test_repair_accepts_a_hand_finished_migration(backend, migrations):
-    write(migrations, {"001_x.sql": "CREATE TABLE a (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"})
+    write(
+        migrations, {"001_x.sql": "CREATE TABLE a (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"}
+    )
     m = migrator(backend, migrations)
     with pytest.raises(MigrationFailed):
         m.up()
@@ -228,13 +264,17 @@ def test_edited_applied_migration_stops_up_and_says_what_changed(backend, migrat
     three(migrations)
     m = migrator(backend, migrations)
     m.up(target=(2,))
-    (migrations / "001_users.sql").write_text(USERS.replace("DROP TABLE users;", "-- note\nDROP TABLE users;"))
+    (migrations / "001_users.sql").write_text(
+        USERS.replace("DROP TABLE users;", "-- note\nDROP TABLE users;")
+    )
     item = {i.label: i for i in m.status().migrations}["001_users"]
     assert item.state == MODIFIED and "the SQL that ran is the same" in item.change
     (migrations / "001_users.sql").write_text(USERS.replace("VARCHAR(200)", "VARCHAR(300)"))
     with pytest.raises(InvalidMigrations) as refused:
         m.up()
-    assert any("001_users.sql" in d and "SQL of the up section changed" in d for d in refused.value.details)
+    assert any(
+        "001_users.sql" in d and "SQL of the up section changed" in d for d in refused.value.details
+    )
     assert "tags" not in backend.tables()  # nothing ran
     m.repair()
     assert states(m)["001_users"] == APPLIED
@@ -281,17 +321,21 @@ def test_baseline_marks_existing_database(backend, migrations):
 
 
 def test_python_migration_runs_in_the_migration_transaction(backend, migrations):
-    write(migrations, {
-        "001_users.sql": USERS,
-        "002_seed.py": (
-            "from sqlalchemy import text\n\n"
-            "def up(conn):\n"
-            "    conn.execute(text(\"INSERT INTO users (id, email) VALUES (1, 'a@example.org')\"))\n"
-            "    conn.commit()  # rung owns the transaction: this does not end it\n\n"
-            "def down(conn):\n"
-            "    conn.execute(text('DELETE FROM users'))\n"
-        ),
-    })
+    write(
+        migrations,
+        {
+            "001_users.sql": USERS,
+            "002_seed.py": (
+                "from sqlalchemy import text\n\n"
+                "def up(conn):\n"
+                '    conn.execute(text("INSERT INTO users (id, email)"\n'
+                "                      \" VALUES (1, 'a@example.org')\"))\n"
+                "    conn.commit()  # rung owns the transaction: this does not end it\n\n"
+                "def down(conn):\n"
+                "    conn.execute(text('DELETE FROM users'))\n"
+            ),
+        },
+    )
     m = migrator(backend, migrations)
     m.up()
     assert backend.query("SELECT email FROM users") == [("a@example.org",)]
@@ -300,17 +344,21 @@ def test_python_migration_runs_in_the_migration_transaction(backend, migrations)
 
 
 def test_python_migration_that_raises_rolls_back_its_data(backend, migrations):
-    write(migrations, {
-        "001_users.sql": USERS,
-        "002_bad.py": (
-            "from sqlalchemy import text\n\n"
-            "def up(conn):\n"
-            "    conn.execute(text(\"INSERT INTO users (id, email) VALUES (1, 'a@example.org')\"))\n"
-            "    raise ValueError('bad data')\n"
-        ),
-    })
+    write(
+        migrations,
+        {
+            "001_users.sql": USERS,
+            "002_bad.py": (
+                "from sqlalchemy import text\n\n"
+                "def up(conn):\n"
+                '    conn.execute(text("INSERT INTO users (id, email)"\n'
+                "                      \" VALUES (1, 'a@example.org')\"))\n"
+                "    raise ValueError('bad data')\n"
+            ),
+        },
+    )
     m = migrator(backend, migrations)
-    with pytest.raises(MigrationFailed, match=r"002_bad.py:5: ValueError: bad data"):
+    with pytest.raises(MigrationFailed, match=r"002_bad.py:6: ValueError: bad data"):
         m.up()
     assert backend.query("SELECT email FROM users") == []
     assert states(m)["002_bad"] == FAILED
@@ -324,7 +372,13 @@ def test_python_migration_without_up(backend, migrations):
 
 def test_own_transaction_file_runs_as_written(backend, migrations):
     begin = "START TRANSACTION" if backend.name == "mariadb" else "BEGIN"
-    write(migrations, {"001_own.sql": f"{begin};\nCREATE TABLE own (id INTEGER);\nINSERT INTO own VALUES (1);\nCOMMIT;\n"})
+    write(
+        migrations,
+        {
+            "001_own.sql": f"{begin};\nCREATE TABLE own (id INTEGER);\n"
+            "INSERT INTO own VALUES (1);\nCOMMIT;\n"
+        },
+    )
     m = migrator(backend, migrations)
     m.up()
     assert backend.query("SELECT id FROM own") == [(1,)]
@@ -333,11 +387,15 @@ def test_own_transaction_file_runs_as_written(backend, migrations):
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_no_transaction_directive_allows_concurrent_index(backend, migrations):
-    write(migrations, {
-        "001_users.sql": USERS,
-        "002_index.sql": "-- rung:no-transaction\n-- rung:up\nCREATE INDEX CONCURRENTLY ix_users_id ON users (id);\n"
-        "-- rung:down\nDROP INDEX CONCURRENTLY ix_users_id;\n",
-    })
+    write(
+        migrations,
+        {
+            "001_users.sql": USERS,
+            "002_index.sql": "-- rung:no-transaction\n-- rung:up\n"
+            "CREATE INDEX CONCURRENTLY ix_users_id ON users (id);\n"
+            "-- rung:down\nDROP INDEX CONCURRENTLY ix_users_id;\n",
+        },
+    )
     m = migrator(backend, migrations)
     m.up()
     assert backend.query("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_users_id'")
@@ -347,8 +405,13 @@ def test_no_transaction_directive_allows_concurrent_index(backend, migrations):
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_statement_that_cannot_run_in_a_transaction_fails_clearly(backend, migrations):
-    write(migrations, {"001_users.sql": USERS,
-                       "002_index.sql": "CREATE INDEX CONCURRENTLY ix_users_id ON users (id);\n"})
+    write(
+        migrations,
+        {
+            "001_users.sql": USERS,
+            "002_index.sql": "CREATE INDEX CONCURRENTLY ix_users_id ON users (id);\n",
+        },
+    )
     with pytest.raises(MigrationFailed, match="cannot run inside a transaction block"):
         migrator(backend, migrations).up()
 
@@ -385,8 +448,9 @@ def test_history_is_an_audit_trail(backend, migrations):
     m.up()
     m.down()
     events = m.history()
-    assert [(e.version_text, e.event, e.outcome) for e in events if e.outcome != "running"][-2:] == [
-        ("003", "apply", "success"), ("003", "rollback", "success")]
+    assert [(e.version_text, e.event, e.outcome) for e in events if e.outcome != "running"][
+        -2:
+    ] == [("003", "apply", "success"), ("003", "rollback", "success")]
     last = events[-1]
     assert last.os_user and last.host and last.rung_version and last.duration_ms is not None
     if backend.name != "sqlite":
@@ -394,7 +458,10 @@ def test_history_is_an_audit_trail(backend, migrations):
 
 
 def test_validate_reports_bad_names_and_duplicates_without_a_database(tmp_path, migrations):
-    write(migrations, {"01-add.sql": "", "V1_x.sql": "", "002_a.sql": "", "002_b.sql": "", "README.md": "x"})
+    write(
+        migrations,
+        {"01-add.sql": "", "V1_x.sql": "", "002_a.sql": "", "002_b.sql": "", "README.md": "x"},
+    )
     report = Migrator(settings=Settings(directory=migrations)).validate()
     assert not report.ok
     text = "\n".join(report.problems)
@@ -411,7 +478,10 @@ def test_non_utf8_file_is_reported_with_its_line(backend, migrations):
 
 
 def test_unterminated_string_is_reported_before_anything_runs(backend, migrations):
-    write(migrations, {"001_users.sql": USERS, "002_bad.sql": "INSERT INTO users VALUES (1, 'oops);\n"})
+    write(
+        migrations,
+        {"001_users.sql": USERS, "002_bad.sql": "INSERT INTO users VALUES (1, 'oops);\n"},
+    )
     with pytest.raises(ScriptError, match="002_bad.sql:1"):
         migrator(backend, migrations).up()
     assert "users" not in backend.tables()

@@ -19,7 +19,9 @@ from rung.config import Settings
 from rung.errors import MigrationFailed
 from rung.plan import FAILED
 
-CORPORA = Path(os.environ.get("RUNG_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
+CORPORA = Path(
+    os.environ.get("RUNG_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora")
+)
 AUTHELIA_FOLDER = {"sqlite": "sqlite", "postgresql": "postgres", "mariadb": "mysql"}
 _AUTHELIA_NAME = re.compile(r"^V(?P<version>\d+)\.(?P<name>\w+)\.(?P<direction>up|down)\.sql$")
 
@@ -32,14 +34,20 @@ def authelia(backend: Backend, target: Path) -> Path:
     for path in source.iterdir():
         match = _AUTHELIA_NAME.match(path.name)
         assert match, f"unexpected file in the corpus: {path.name}"
-        shutil.copyfile(path, target / f"{match['version']}_{match['name']}.{match['direction']}.sql")
+        shutil.copyfile(
+            path, target / f"{match['version']}_{match['name']}.{match['direction']}.sql"
+        )
     return target
 
 
 def migrator(backend: Backend, folder: Path) -> Migrator:
     # Authelia registers BIN2B64/B642BIN on its SQLite connections; the hook does the same.
-    settings = Settings(database=backend.url.text, directory=folder,
-                        on_connect="authelia_hooks:on_connect", config_file=FIXTURES / "rung.toml")
+    settings = Settings(
+        database=backend.url.text,
+        directory=folder,
+        on_connect="authelia_hooks:on_connect",
+        config_file=FIXTURES / "rung.toml",
+    )
     return Migrator(settings=settings)
 
 

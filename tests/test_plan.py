@@ -51,20 +51,12 @@ def mig(
     text = format_version(version).zfill(3)
     name = name or f"m{text.replace('.', '_')}"
     path = Path("migrations") / f"{text}_{name}.{'py' if kind == 'python' else 'sql'}"
-    up = down = None
-    if kind == "sql":
-        up = Script(path, "CREATE TABLE t (id INT);\n", 2)
-        down = Script(path, "DROP TABLE t;\n", 4) if has_down else None
-    return Migration(
-        version,
-        name,
-        path,
-        kind,
-        checksum or f"sum-{text}",
-        up=up,
-        down=down,
-        has_down=has_down,
-    )
+    if kind == "python":
+        body = "def up(conn):\n    pass\n" + ("def down(conn):\n    pass\n" if has_down else "")
+    else:
+        body = "-- rung:up\nCREATE TABLE t (id INT);\n"
+        body += "-- rung:down\nDROP TABLE t;\n" if has_down else ""
+    return Migration(version, name, path, kind, checksum or f"sum-{text}", text=body)
 
 
 @dataclass

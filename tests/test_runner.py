@@ -24,7 +24,11 @@ def rung(backend: Backend, folder: Path, *args: str, **popen: object) -> subproc
     env = {k: v for k, v in os.environ.items() if k not in ("RUNG_DATABASE_URL", "DATABASE_URL")}
     return subprocess.Popen(
         [*RUNG, "-d", backend.url.text, "--dir", str(folder), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **popen,
     )
 
 
@@ -35,8 +39,10 @@ def slow_sql(backend: Backend, seconds: float) -> str:
     if backend.name == "mariadb":
         return f"SELECT SLEEP({seconds})"
     rows = int(seconds * 4_000_000)  # SQLite has no sleep: count through a recursive CTE
-    return (f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows})"
-            " SELECT count(*) FROM c")
+    return (
+        f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows})"
+        " SELECT count(*) FROM c"
+    )
 
 
 def wait_for(condition, timeout: float = 20.0) -> None:
@@ -51,7 +57,9 @@ def applied_count(backend: Backend, version: str) -> int:
     p = "?" if backend.name == "sqlite" else "%s"
     return backend.query(
         f"SELECT count(*) FROM rung_history WHERE version = {p} AND event = 'apply'"
-        " AND outcome = 'success'", (version,))[0][0]
+        " AND outcome = 'success'",
+        (version,),
+    )[0][0]
 
 
 def history_exists(backend: Backend) -> bool:
@@ -61,8 +69,13 @@ def history_exists(backend: Backend) -> bool:
 @pytest.mark.slow
 def test_eight_runners_at_once_apply_each_migration_exactly_once(backend, migrations):
     for i in range(1, 13):
-        write(migrations, {f"{i:03d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER);\n"
-                           f"INSERT INTO t{i} VALUES ({i});\n"})
+        write(
+            migrations,
+            {
+                f"{i:03d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER);\n"
+                f"INSERT INTO t{i} VALUES ({i});\n"
+            },
+        )
     runners = [rung(backend, migrations, "up") for _ in range(8)]
     results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runners]
     assert [code for code, _, _ in results] == [0] * 8, results
@@ -114,8 +127,12 @@ def test_sqlite_busy_timeout_gives_up_with_the_lock_exit_code(tmp_path, migratio
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        proc = subprocess.run([*RUNG, "-d", f"sqlite:///{db}", "--dir", str(migrations), "up",
-                               "--lock-timeout", "1"], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [*RUNG, "-d", f"sqlite:///{db}", "--dir", str(migrations), "up", "--lock-timeout", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -125,10 +142,13 @@ def test_sqlite_busy_timeout_gives_up_with_the_lock_exit_code(tmp_path, migratio
 
 @pytest.mark.slow
 def test_kill_9_mid_migration_leaves_a_consistent_state(backend, migrations):
-    write(migrations, {
-        "001_first.sql": "CREATE TABLE first_table (id INTEGER);",
-        "002_slow.sql": f"{slow_sql(backend, 30)};\nCREATE TABLE second_table (id INTEGER);\n",
-    })
+    write(
+        migrations,
+        {
+            "001_first.sql": "CREATE TABLE first_table (id INTEGER);",
+            "002_slow.sql": f"{slow_sql(backend, 30)};\nCREATE TABLE second_table (id INTEGER);\n",
+        },
+    )
     proc = rung(backend, migrations, "up")
     wait_for(lambda: history_exists(backend) and applied_count(backend, "001") == 1)
     time.sleep(1.0)  # well inside the slow statement
@@ -155,11 +175,14 @@ def test_kill_9_mid_migration_leaves_a_consistent_state(backend, migrations):
 
 @pytest.mark.slow
 def test_ctrl_c_mid_migration_records_what_happened(backend, migrations):
-    write(migrations, {
-        "001_first.sql": "CREATE TABLE first_table (id INTEGER);",
-        "002_slow.sql": f"CREATE TABLE a_table (id INTEGER);\n{slow_sql(backend, 2.5)};\n"
-                        "CREATE TABLE b_table (id INTEGER);\n",
-    })
+    write(
+        migrations,
+        {
+            "001_first.sql": "CREATE TABLE first_table (id INTEGER);",
+            "002_slow.sql": f"CREATE TABLE a_table (id INTEGER);\n{slow_sql(backend, 2.5)};\n"
+            "CREATE TABLE b_table (id INTEGER);\n",
+        },
+    )
     proc = rung(backend, migrations, "up", "--json")
     wait_for(lambda: history_exists(backend) and applied_count(backend, "001") == 1)
     time.sleep(0.8)

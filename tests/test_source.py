@@ -25,18 +25,18 @@ NOW = datetime(2026, 11, 27, 10, 30, 0, tzinfo=UTC)
 
 
 def labels(folder: Path) -> list[str]:
-    return [m.label for m in discover(folder)]
+    return [m.label for m in discover(folder, parse=True)]
 
 
 def only(folder: Path) -> Migration:
-    (migration,) = discover(folder)
+    (migration,) = discover(folder, parse=True)
     return migration
 
 
 def problems(folder: Path) -> list[str]:
     """The detail lines of the InvalidMigrations that discovering `folder` raises."""
     with pytest.raises(InvalidMigrations) as error:
-        discover(folder)
+        discover(folder, parse=True)
     assert error.value.details, "every problem is listed on a line of its own"
     return list(error.value.details)
 
@@ -104,7 +104,7 @@ def test_missing_folder_is_a_configuration_error(tmp_path):
 
 
 def test_empty_folder_has_no_migrations(migrations):
-    assert discover(migrations) == []
+    assert discover(migrations, parse=True) == []
 
 
 # --- file names ------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_invalid_name_is_reported_with_the_file(migrations, file_name):
     problem = problem_for(migrations, file_name)
     assert "not a valid migration file name" in problem
     with pytest.raises(InvalidMigrations) as error:
-        discover(migrations)
+        discover(migrations, parse=True)
     assert error.value.hint and "001_add_users.sql" in error.value.hint
 
 
@@ -307,7 +307,7 @@ def test_discover_sorts_any_versions_numerically_whatever_the_padding(versions, 
             text = ".".join(f"{part:0{pad}d}" for part in version)
             spelled[version] = text
             (folder / f"{text}_m{index}.sql").write_text("SELECT 1;\n")
-        found = discover(folder)
+        found = discover(folder, parse=True)
     assert [m.version for m in found] == sorted(versions)
     assert [m.version_text for m in found] == [spelled[v] for v in sorted(versions)]
     assert all(format_version(m.version) == ".".join(map(str, m.version)) for m in found)
@@ -678,7 +678,7 @@ def test_python_functions_are_loaded_from_the_file(migrations):
 def test_python_syntax_error_is_found_before_anything_runs(migrations):
     write(migrations, {"002_x.py": "import os\n\ndef up(conn)\n    pass\n"})
     with pytest.raises(InvalidMigrations) as error:
-        discover(migrations)
+        discover(migrations, parse=True)
     assert error.value.details[0].startswith(f"{migrations / '002_x.py'}:3: Python syntax error")
     assert error.value.hint
 
@@ -756,7 +756,7 @@ def test_utf8_byte_order_mark_in_paired_and_plain_files(migrations):
     (migrations / "001_x.up.sql").write_bytes(b"\xef\xbb\xbfSELECT 1;")
     (migrations / "001_x.down.sql").write_bytes(b"\xef\xbb\xbfSELECT 2;")
     (migrations / "002_y.sql").write_bytes(b"\xef\xbb\xbf-- rung:no-transaction\nVACUUM;")
-    paired, plain = discover(migrations)
+    paired, plain = discover(migrations, parse=True)
     assert statements(paired) == [(1, "SELECT 1")] and statements(paired, "down") == [
         (1, "SELECT 2")
     ]
@@ -939,6 +939,6 @@ def test_new_names_are_valid_migration_names_or_refused(description):
             assert not re.search(r"[a-z0-9]", description.lower())
             return
         path.write_text("")
-        (migration,) = discover(folder)
+        (migration,) = discover(folder, parse=True)
         assert migration.version == (20261127103000,)
         assert re.fullmatch(r"[^\W_]+(_[^\W_]+)*", migration.name)  # letters of any script

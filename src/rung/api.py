@@ -19,14 +19,13 @@ from rung.model import (
     Migration,
     Plan,
     PlanStep,
+    RunEvent,
     Statement,
     Version,
     format_version,
 )
 from rung.plan import MigrationStatus
-from rung.runner import RunEvent, Runner, sql_checksum, statement_hash
-from rung.source import discover
-from rung.sqlsplit import split
+from rung.source import check, discover
 
 __all__ = ["Migrator", "RunResult", "StatusReport", "ValidationReport"]
 
@@ -112,7 +111,7 @@ class Migrator:
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
         try:
-            migrations = self.migrations()
+            migrations = discover(self.directory, parse=True)
         except InvalidMigrations as exc:
             return ValidationReport(list(exc.details) or [exc.message])
         if not self.settings.database:
@@ -181,7 +180,10 @@ class Migrator:
         return next((item for item in items if item.version == version), None)
 
     def repair(self, *, mark: str | None = None) -> list[MigrationStatus]:
-        """Accept edited files' checksums; clear failures. `mark` says where a half-done one stands."""
+        """Accept edited files' checksums and clear failures.
+
+        `mark` ("applied" or "pending") says where a migration that stopped half-way stands.
+        """
         if mark not in (None, "applied", "pending"):
             raise RequestRefused(f"--as must be 'applied' or 'pending', not {mark!r}")
         migrations = self.migrations()
@@ -202,6 +204,8 @@ class Migrator:
                 if outcome is None:
                     continue
                 m = item.migration
+                from rung.runner import sql_checksum
+
                 checksum = m.checksum if m else None
                 sql = sql_checksum(m.up.text, dialect.flavour) if m and m.up else None
                 history.record(
@@ -247,9 +251,12 @@ class Migrator:
                 migrations, planning.derive(events), self._classifier(dialect)
             )
             plan = make_plan(items)
+            check(step.migration for step in plan.steps)
             planned = [self._prepare_step(dialect, step) for step in plan.steps]
             if dry_run or not planned:
                 return RunResult(direction, planned, dry_run)
+            from rung.runner import Runner
+
             runner = Runner(
                 dialect,
                 history.conn,
@@ -275,6 +282,8 @@ class Migrator:
 
     def _prepare_step(self, dialect: Dialect, step: PlanStep) -> PlannedStep:
         """Split the step's script and check a resumed run against what already ran."""
+        from rung.sqlsplit import split
+
         migration = step.migration
         script = migration.up if step.direction == "up" else migration.down
         statements: tuple[Statement, ...] = ()
@@ -305,6 +314,8 @@ class Migrator:
     @staticmethod
     def _classifier(dialect: Dialect) -> planning.Classifier:
         def classify(migration: Migration, state: AppliedState) -> str:
+            from rung.runner import sql_checksum
+
             if migration.kind == "python":
                 return "the Python code changed"
             if state.sql_checksum is None or migration.up is None:
@@ -314,7 +325,10 @@ class Migrator:
             except ScriptError:
                 same = False
             if same:
-                return "only comments, whitespace or the down section changed; the SQL that ran is the same"
+                return (
+                    "only comments, whitespace or the down section changed; "
+                    "the SQL that ran is the same"
+                )
             return "the SQL of the up section changed"
 
         return classify
@@ -365,6 +379,8 @@ class Migrator:
 
 def _check_resume(dialect: Dialect, step: PlanStep, statements: Sequence[Statement]) -> None:
     """Resuming is only safe if the statements committed before the failure are unchanged."""
+    from rung.runner import statement_hash
+
     state_hashes = step.committed_hashes
     changed = [
         f"statement {index + 1} (line {statements[index].line}) differs from the one that ran"
@@ -377,10 +393,11 @@ def _check_resume(dialect: Dialect, step: PlanStep, statements: Sequence[Stateme
     if changed:
         raise InvalidMigrations(
             f"{step.migration.path}: cannot resume {step.migration.label} at statement "
-            f"{step.resume_from + 1}: statements committed by the failed run were edited; nothing was run",
+            f"{step.resume_from + 1}: statements committed by the failed run were edited; "
+            "nothing was run",
             details=changed,
-            hint="restore those statements as they ran (fix only the failed one and those after it), "
-            "or fix the database by hand and run `rung repair`",
+            hint="restore those statements as they ran (fix only the failed one and those "
+            "after it), or fix the database by hand and run `rung repair`",
         )
 
 

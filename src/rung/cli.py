@@ -156,7 +156,9 @@ def _version(value: str | None) -> Version | None:
     try:
         return parse_version(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a version (digits, e.g. 003 or 20261127103000)")
+        raise click.BadParameter(
+            f"{value!r} is not a version (digits, e.g. 003 or 20261127103000)"
+        ) from None
 
 
 @click.group(epilog=_EXIT_CODE_HELP, context_settings={"help_option_names": ["-h", "--help"]})

@@ -97,7 +97,7 @@ EXIT_CODES: dict[int, str] = {
     InvalidMigrations.exit_code: "invalid migrations: bad names, duplicates, edited or missing",
     MigrationFailed.exit_code: "a migration failed; the history records what happened",
     LockTimeout.exit_code: "another rung held the migration lock past --lock-timeout",
-    NotUpToDate.exit_code: "`status --exit-code`: something is pending, modified, missing or failed",
+    NotUpToDate.exit_code: "`status --exit-code`: something pending, modified, missing or failed",
     RequestRefused.exit_code: "the request cannot be carried out (e.g. nothing to roll back)",
     IncompatibleHistory.exit_code: "the history table was written by a newer rung",
     Interrupted.exit_code: "interrupted (Ctrl-C)",

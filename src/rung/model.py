@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 Version = tuple[int, ...]
@@ -44,16 +45,45 @@ class Script:
 
 
 @dataclass(frozen=True, slots=True)
+class Content:
+    """A migration's scripts, parsed from its text."""
+
+    up: Script | None  # None for Python migrations
+    down: Script | None
+    has_down: bool
+
+
+@dataclass(frozen=True)
 class Migration:
+    """A migration file, read and checksummed. Its scripts are parsed on first use, so that
+    `status` and a no-op `up` over thousands of files only read and hash them."""
+
     version: Version
     name: str
     path: Path
     kind: str  # "sql" or "python"
     checksum: str
-    up: Script | None = None  # None for Python migrations
-    down: Script | None = None
-    has_down: bool = False
+    text: str = field(default="", repr=False)
     down_path: Path | None = None  # the separate .down.sql file, if paired
+    down_text: str | None = field(default=None, repr=False)
+
+    @cached_property
+    def _content(self) -> Content:
+        from rung.source.native import parse
+
+        return parse(self)
+
+    @property
+    def up(self) -> Script | None:
+        return self._content.up
+
+    @property
+    def down(self) -> Script | None:
+        return self._content.down
+
+    @property
+    def has_down(self) -> bool:
+        return self._content.has_down
 
     @property
     def label(self) -> str:
@@ -144,3 +174,14 @@ class Plan:
 
     def __bool__(self) -> bool:
         return bool(self.steps)
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened during a run, for the reporter: start, done, skipped, lock-wait."""
+
+    kind: str
+    direction: str | None = None
+    migration: Migration | None = None
+    duration_ms: int | None = None
+    detail: str | None = None

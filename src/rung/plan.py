@@ -201,7 +201,7 @@ def plan_up(
         if failure.direction == "down":
             raise RequestRefused(
                 f"the rollback of {s.label} stopped half-way; nothing was run",
-                hint="finish it with `rung down`, or fix the database by hand and run `rung repair`",
+                hint="finish it with `rung down`, or fix the database and run `rung repair`",
             )
         if failure.statements_done is None:
             raise RequestRefused(
@@ -244,7 +244,7 @@ def plan_down(
         if not any(s.version == target for s in items):
             raise RequestRefused(
                 f"--to {format_version(target)}: there is no migration with that version",
-                hint="run `rung status` to see the versions; `rung down --all` rolls back everything",
+                hint="`rung status` shows the versions; `rung down --all` rolls back everything",
             )
         chosen = [s for s in applied if s.version > target]
     else:

@@ -18,19 +18,8 @@ from typing import Any
 from rung.dialects import Dialect
 from rung.errors import Interrupted, MigrationFailed
 from rung.history import History
-from rung.model import Migration, PlanStep, Statement, Version
+from rung.model import PlanStep, RunEvent, Statement, Version
 from rung.sqlsplit import is_transaction_control, normalize
-
-
-@dataclass(frozen=True)
-class RunEvent:
-    """Something that happened during a run, for the reporter: start, done, skipped, lock-wait."""
-
-    kind: str
-    direction: str | None = None
-    migration: Migration | None = None
-    duration_ms: int | None = None
-    detail: str | None = None
 
 
 def statement_hash(text: str, flavour: str) -> str:

@@ -31,7 +31,7 @@ _MYSQL_DEFINER = rf"DEFINER\s*=\s*{_MYSQL_USER_PART}(?:\s*@\s*{_MYSQL_USER_PART}
 class _Flavour:
     quotes: str  # characters that open a string or quoted identifier
     backslash_quotes: str  # of those, the ones whose contents take backslash escapes
-    compound_head: re.Pattern[str]  # start of a statement whose body may hold `;`
+    compound_head: str  # regex for the start of a statement whose body may hold `;`
     block_open: str = "BEGIN"  # regex for the keyword that opens such a body
     hash_comments: bool = False
     dash_needs_space: bool = False  # MySQL: `--` is a comment only before whitespace
@@ -42,20 +42,16 @@ class _Flavour:
     delimiter_command: bool = False  # mysql client `DELIMITER //` lines
 
 
-def _head(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern.replace(" ", _GAP), re.I | re.S)
-
-
 _FLAVOURS = {
     "sqlite": _Flavour(
         quotes="'\"`[",
         backslash_quotes="",
-        compound_head=_head(r"CREATE (?:TEMP |TEMPORARY )?TRIGGER(?![\w$])"),
+        compound_head=r"CREATE (?:TEMP |TEMPORARY )?TRIGGER(?![\w$])",
     ),
     "postgresql": _Flavour(
         quotes="'\"",
         backslash_quotes="",
-        compound_head=_head(r"CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE)(?![\w$])"),
+        compound_head=r"CREATE (?:OR REPLACE )?(?:FUNCTION|PROCEDURE)(?![\w$])",
         block_open=rf"BEGIN{_GAP}ATOMIC",  # BEGIN alone is a column name or a transaction
         nested_comments=True,
         dollar_quotes=True,
@@ -64,7 +60,7 @@ _FLAVOURS = {
     "mysql": _Flavour(
         quotes="'\"`",
         backslash_quotes="'\"",
-        compound_head=_head(
+        compound_head=(
             rf"CREATE (?:OR REPLACE )?(?:{_MYSQL_DEFINER} )?(?:AGGREGATE )?"
             r"(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)(?![\w$])|BEGIN NOT ATOMIC(?![\w$])"
         ),
@@ -76,7 +72,7 @@ _FLAVOURS = {
     "generic": _Flavour(
         quotes="'\"",
         backslash_quotes="",
-        compound_head=_head(
+        compound_head=(
             r"CREATE (?:OR REPLACE )?(?:TEMP |TEMPORARY )?(?:TRIGGER|FUNCTION|PROCEDURE)(?![\w$])"
         ),
     ),
@@ -114,6 +110,12 @@ def _quoted(quote: str, backslash: bool) -> str:
 
 
 @cache
+def _head(pattern: str) -> re.Pattern[str]:
+    """A flavour's compound_head, where each space stands for whitespace or comments."""
+    return re.compile(pattern.replace(" ", _GAP), re.I | re.S)
+
+
+@cache
 def _tokens(flavour: _Flavour, delimiter: str, compound: bool) -> re.Pattern[str]:
     """One match skips plain SQL and takes the next token whole. An unterminated token matches
     only its opening (`open`, `eopen`, `opentag`); `other` is a lone `-`, `/` or `$`."""
@@ -136,7 +138,7 @@ def _tokens(flavour: _Flavour, delimiter: str, compound: bool) -> re.Pattern[str
     escaped = _quoted("'", backslash=True)
     tag = r"\$(?P<tag>(?:[^\W\d]\w*)?)\$"
     tokens = [
-        (True, f"(?P<end>{re.escape(delimiter)})"),
+        (True, f"(?P<end>(?-i:{re.escape(delimiter)}))"),
         (flavour.escape_strings, f"{escape_string}(?P<estring>{escaped})"),
         (flavour.escape_strings, f"{escape_string}(?P<eopen>')"),
         (True, f"(?P<quote>{quotes})"),
@@ -169,6 +171,7 @@ class _Scanner:
     def __init__(self, text: str, flavour: _Flavour, first_line: int, path: str | None) -> None:
         self.text, self.flavour, self.first_line, self.path = text, flavour, first_line, path
         self.marks: list[tuple[int, int, bool]] | None = None
+        self.compound_head = _head(flavour.compound_head)
 
     def error(self, at: int, message: str, hint: str) -> ScriptError:
         line = self.first_line + self.text.count("\n", 0, at)
@@ -197,11 +200,7 @@ class _Scanner:
                     start = seen.start()
                 elif kind not in ("end", "line", "block", "command"):
                     start = at
-                if (
-                    start is not None
-                    and delimiter == ";"
-                    and flavour.compound_head.match(text, start)
-                ):
+                if start is not None and delimiter == ";" and self.compound_head.match(text, start):
                     # Rescan from the start with block keywords on: some may lie behind us.
                     tokens, pos = _tokens(flavour, delimiter, True), start
                     continue

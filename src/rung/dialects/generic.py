@@ -32,7 +32,8 @@ class Generic(Dialect):
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
             scheme = self.url.text.split("://", 1)[0]
             raise ConfigError(
-                f"unknown database URL scheme {scheme!r} in {self.url.redacted}: {redact(str(exc))}",
+                f"unknown database URL scheme {scheme!r} in {self.url.redacted}: "
+                f"{redact(str(exc))}",
                 hint="use sqlite:///file.db, postgresql://..., mysql://... or mariadb://..., "
                 "or a SQLAlchemy URL whose driver is installed",
             ) from None

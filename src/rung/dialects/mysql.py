@@ -60,7 +60,8 @@ class MySQL(Dialect):
 
     @property
     def server_label(self) -> str:
-        return f"{self.display_name} database {self.url.database or '(none)'} on {self.url.host or 'localhost'}"
+        database, host = self.url.database or "(none)", self.url.host or "localhost"
+        return f"{self.display_name} database {database} on {host}"
 
     def table_exists_params(self, table: str, schema: str | None) -> tuple[Any, ...]:
         return (schema, table)

@@ -48,7 +48,8 @@ class PostgreSQL(Dialect):
 
     @property
     def server_label(self) -> str:
-        return f"PostgreSQL database {self.url.database or '(default)'} on {self.url.host or 'localhost'}"
+        database, host = self.url.database or "(default)", self.url.host or "localhost"
+        return f"PostgreSQL database {database} on {host}"
 
     def table_exists_params(self, table: str, schema: str | None) -> tuple[Any, ...]:
         return (self.qualified(table, schema),)

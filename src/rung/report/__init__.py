@@ -9,8 +9,7 @@ from typing import Protocol
 
 from rung.api import RunResult, StatusReport, ValidationReport
 from rung.errors import RungError
-from rung.model import HistoryEvent
-from rung.runner import RunEvent
+from rung.model import HistoryEvent, RunEvent
 
 
 class Reporter(Protocol):

@@ -10,9 +10,8 @@ from typing import Any
 from rung.api import RunResult, StatusReport, ValidationReport
 from rung.config import redact
 from rung.errors import RungError
-from rung.model import HistoryEvent, Migration
+from rung.model import HistoryEvent, Migration, RunEvent
 from rung.plan import MigrationStatus
-from rung.runner import RunEvent
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -18,9 +18,8 @@ import click
 from rung.api import RunResult, StatusReport, ValidationReport
 from rung.config import redact
 from rung.errors import RungError
-from rung.model import HistoryEvent
+from rung.model import HistoryEvent, RunEvent
 from rung.plan import APPLIED, BASELINE, FAILED, MISSING, MODIFIED, PENDING, MigrationStatus
-from rung.runner import RunEvent
 
 _STATE_COLOUR = {
     APPLIED: "green",
@@ -207,9 +206,8 @@ class TextReporter:
     def validation(self, report: ValidationReport) -> None:
         if report.ok:
             against = " and match the database's history" if report.checked_database else ""
-            self._out(
-                f"{click.style('✓', fg='green')} {report.migrations} migration(s) are valid{against}."
-            )
+            mark = click.style("✓", fg="green")
+            self._out(f"{mark} {report.migrations} migration(s) are valid{against}.")
             return
         for problem in report.problems:
             self._out(f"{click.style('✗', fg='red')} {problem}")

@@ -10,12 +10,13 @@ import ast
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from rung.errors import ConfigError, InvalidMigrations, ScriptError
-from rung.model import Migration, Script, format_version
+from rung.model import Content, Migration, Script, format_version
 
 CHECKSUM_VERSION = 1
 
@@ -47,8 +48,12 @@ class _Problems:
         self.lines.append(f"{where}: {message}")
 
 
-def discover(directory: Path) -> list[Migration]:
-    """All migrations in `directory`, sorted by version; InvalidMigrations lists every problem."""
+def discover(directory: Path, *, parse: bool = False) -> list[Migration]:
+    """All migrations in `directory`, sorted by version; InvalidMigrations lists every problem.
+
+    Files are read and checksummed; with `parse`, their scripts are parsed too, so that
+    problems inside files are reported with those of the folder.
+    """
     if not directory.is_dir():
         raise ConfigError(
             f"migrations folder not found: {directory}",
@@ -83,6 +88,8 @@ def discover(directory: Path) -> list[Migration]:
         migration = _load(version, names[version], group, problems)
         if migration is not None:
             migrations.append(migration)
+    if parse:
+        problems.lines += _problems_inside(migrations)
     if problems.lines:
         raise InvalidMigrations(
             f"{len(problems.lines)} problem(s) in {directory}",
@@ -98,48 +105,77 @@ def discover(directory: Path) -> list[Migration]:
 def _load(
     version: tuple[int, ...], name: str, group: dict[str, Path], problems: _Problems
 ) -> Migration | None:
-    if "py" in group:
-        path = group["py"]
-        data = _read(path, problems)
-        if data is None:
-            return None
-        has_down = _python_has_down(path, data, problems)
-        if has_down is None:
-            return None
-        return Migration(version, name, path, "python", checksum(data), has_down=has_down)
+    """Read a migration's files and checksum them; parsing waits until a script is needed."""
     if "down" in group and "up" not in group:
         problems.add(group["down"], "down file without its .up.sql file")
         return None
-    if "up" in group:
-        up_data = _read(group["up"], problems)
-        down_path = group.get("down")
-        down_data = _read(down_path, problems) if down_path else b""
-        if up_data is None or down_data is None:
-            return None
-        up = _script(group["up"], up_data, problems)
-        down = _script(down_path, down_data, problems) if down_path else None
-        return Migration(
-            version,
-            name,
-            group["up"],
-            "sql",
-            checksum(up_data),
-            up=up,
-            down=down,
-            has_down=down is not None,
-            down_path=down_path,
-        )
-    path = group["sql"]
+    kind = "python" if "py" in group else "sql"
+    path = group.get("py") or group.get("up") or group["sql"]
     data = _read(path, problems)
-    if data is None:
+    down_path = group.get("down")
+    down_data = _read(down_path, problems) if down_path else b""
+    if data is None or down_data is None:
         return None
-    up, down = _sections(path, data, problems)
     return Migration(
-        version, name, path, "sql", checksum(data), up=up, down=down, has_down=down is not None
+        version,
+        name,
+        path,
+        kind,
+        checksum(data),
+        text=_text(data),
+        down_path=down_path,
+        down_text=_text(down_data) if down_path else None,
     )
 
 
-def _python_has_down(path: Path, data: bytes, problems: _Problems) -> bool | None:
+def parse(migration: Migration) -> Content:
+    """A migration's up and down scripts; InvalidMigrations names every problem in its files."""
+    problems = _Problems()
+    content = _parse(migration, problems)
+    if problems.lines:
+        raise InvalidMigrations(
+            f"{migration.path}: cannot be read as a migration",
+            details=problems.lines,
+            hint="fix the file, then run the command again",
+        )
+    return content
+
+
+def check(migrations: Iterable[Migration]) -> None:
+    """Parse every migration, reporting the problems of all files at once."""
+    details = _problems_inside(migrations)
+    if details:
+        raise InvalidMigrations(
+            f"{len(details)} problem(s) in migration files",
+            details=details,
+            hint="fix the files listed, then run the command again",
+        )
+
+
+def _problems_inside(migrations: Iterable[Migration]) -> list[str]:
+    details: list[str] = []
+    for migration in migrations:
+        try:
+            migration.has_down  # noqa: B018 - parses the files, once
+        except InvalidMigrations as exc:
+            details += exc.details
+    return details
+
+
+def _parse(migration: Migration, problems: _Problems) -> Content:
+    path = migration.path
+    if migration.kind == "python":
+        has_down = _python_has_down(path, migration.text, problems)
+        return Content(None, None, bool(has_down))
+    if migration.down_path is not None:
+        up = _script(path, migration.text, problems)
+        down = _script(migration.down_path, migration.down_text or "", problems)
+        return Content(up, down, True)
+    up, down = _sections(path, migration.text, problems)
+    return Content(up, down, down is not None)
+
+
+def _python_has_down(path: Path, data: str, problems: _Problems) -> bool | None:
     """Whether the module defines `down` at top level (a def, an assignment or an import)."""
     try:
         tree = ast.parse(data, filename=str(path))
@@ -178,8 +214,7 @@ def _text(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _script(path: Path, data: bytes, problems: _Problems) -> Script:
-    text = _text(data)
+def _script(path: Path, text: str, problems: _Problems) -> Script:
     transactional = True
     for number, line in enumerate(_LINES.findall(text), 1):
         directive = _directive(path, line, number, problems)
@@ -206,9 +241,9 @@ def _directive(path: Path, line: str, number: int, problems: _Problems) -> str |
     return word
 
 
-def _sections(path: Path, data: bytes, problems: _Problems) -> tuple[Script, Script | None]:
+def _sections(path: Path, text: str, problems: _Problems) -> tuple[Script, Script | None]:
     """Split a single-file migration at its `-- rung:up` / `-- rung:down` markers."""
-    lines = _LINES.findall(_text(data))
+    lines = _LINES.findall(text)
     starts: dict[str, int] = {}  # section -> index of its marker line
     header_no_tx = False
     no_tx: set[str] = set()
