@@ -106,7 +106,7 @@ class Migrator:
 
     def history(self) -> list[HistoryEvent]:
         with self._session() as (_, history):
-            return self._events(history)
+            return self._events(history) if history.exists() else []
 
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
@@ -161,12 +161,10 @@ class Migrator:
         """Record that the database already is at `version`, without running anything."""
         migrations = self.migrations()
         with self._session(write=True) as (dialect, history):
-            items = self._statuses(dialect, history, migrations)
-            applied = [item for item in items if item.is_applied]
-            if applied:
+            if self._events(history):
                 raise RequestRefused(
-                    f"the database already has {len(applied)} applied migration(s); "
-                    "a baseline is for a database rung has not migrated yet",
+                    "this database already has a rung history; a baseline is for a database "
+                    "rung has not migrated yet",
                     hint="use `rung status` to see where it stands",
                 )
             known = {m.version: m for m in migrations}

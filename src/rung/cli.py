@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -185,15 +186,18 @@ def init() -> None:
     """Create the migrations folder and a commented rung.toml (SQLite app.db by default)."""
 
     def body(c: _Context) -> None:
-        directory = Path(c.options.get("directory") or "migrations")
+        config = Path(c.options.get("config") or CONFIG_FILE)
+        directory = Path(c.options.get("directory") or config.parent / "migrations")
         created = []
         if not directory.exists():
             directory.mkdir(parents=True)
             created.append(f"{directory}/")
-        config = Path(c.options.get("config") or CONFIG_FILE)
         if not config.exists():
+            config.parent.mkdir(parents=True, exist_ok=True)
+            # The config names its folder relative to itself, as rung reads it.
+            relative = os.path.relpath(directory.resolve(), config.parent.resolve())
             config.write_text(
-                _CONFIG_TEMPLATE.format(directory=directory.as_posix()), encoding="utf-8"
+                _CONFIG_TEMPLATE.format(directory=Path(relative).as_posix()), encoding="utf-8"
             )
             created.append(str(config))
         c.reporter.message(

@@ -62,7 +62,10 @@ class DatabaseURL:
 
     @property
     def password(self) -> str | None:
-        return unquote(self.parts.password) if self.parts and self.parts.password else None
+        """From the URL's user info, or its `?password=` parameter."""
+        if self.parts and self.parts.password:
+            return unquote(self.parts.password)
+        return self.query.get("password")
 
     @property
     def host(self) -> str | None:
@@ -115,10 +118,11 @@ def parse_url(text: str) -> DatabaseURL:
         raise ConfigError(
             f"malformed database URL {redact(text)!r}: {exc}", hint=_URL_HINT
         ) from None
-    if parts.password:
-        _SECRETS.add(parts.password)
-        _SECRETS.add(unquote(parts.password))
-    return DatabaseURL(family or "generic", text, parts)
+    url = DatabaseURL(family or "generic", text, parts)
+    for secret in (parts.password, url.password):
+        if secret:
+            _SECRETS.add(secret)
+    return url
 
 
 _URL_HINT = (
@@ -126,6 +130,7 @@ _URL_HINT = (
     "(any SQLAlchemy URL works when its driver is installed)"
 )
 
+_PASSWORD_IN_QUERY = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s#]*)", re.IGNORECASE)
 # The password runs to the last "@" before the host, so it may itself contain "@".
 _PASSWORD_IN_URL = re.compile(
     r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^/\s]*)(?=@[^@/\s]*)"
@@ -135,6 +140,7 @@ _PASSWORD_IN_URL = re.compile(
 def redact(text: str) -> str:
     """`text` with the password of every URL in it, and every password seen, replaced."""
     text = _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", text)
+    text = _PASSWORD_IN_QUERY.sub(lambda m: m.group("head") + "***", text)
     for secret in sorted(_SECRETS, key=len, reverse=True):
         if len(secret) >= 3:
             text = text.replace(secret, "***")

@@ -239,7 +239,10 @@ def plan_down(
         (s for s in items if s.is_applied), key=lambda s: (s.applied.order, s.version), reverse=True
     )
     if not applied:
-        raise RequestRefused("nothing to roll back: no migration is applied")
+        raise RequestRefused(
+            "nothing to roll back: no migration is applied",
+            hint="`rung status` shows where the database stands; `rung up` applies migrations",
+        )
     if target is not None:
         if not any(s.version == target for s in items):
             raise RequestRefused(

@@ -118,7 +118,8 @@ def _head(pattern: str) -> re.Pattern[str]:
 @cache
 def _tokens(flavour: _Flavour, delimiter: str, compound: bool) -> re.Pattern[str]:
     """One match skips plain SQL and takes the next token whole. An unterminated token matches
-    only its opening (`open`, `eopen`, `opentag`); `other` is a lone `-`, `/` or `$`."""
+    only its opening (`open`, `eopen`, `opentag`); `other` is a stop character that opens
+    nothing, such as a minus sign."""
     stops = set(flavour.quotes + "-/" + delimiter[0])
     stops |= {"#"} if flavour.hash_comments else set()
     stops |= {"$"} if flavour.dollar_quotes else set()

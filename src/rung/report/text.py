@@ -204,6 +204,8 @@ class TextReporter:
         self._out("\n".join(lines))
 
     def validation(self, report: ValidationReport) -> None:
+        if report.ok and self.quiet:
+            return
         if report.ok:
             against = " and match the database's history" if report.checked_database else ""
             mark = click.style("✓", fg="green")
