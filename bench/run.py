@@ -290,7 +290,8 @@ def main(argv=None) -> int:
         help=f"default {','.join(SCENARIOS)}",
     )
     p.add_argument(
-        "--rung", default=str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "rung"),
+        "--rung",
+        default=str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "rung"),
         help="rung executable (default: the repository's .venv/bin/rung)",
     )
     p.add_argument(

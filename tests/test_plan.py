@@ -14,7 +14,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from rung.errors import InvalidMigrations, RequestRefused, RungError
-from rung.model import AppliedState, HistoryEvent, Migration, Script, Version, format_version
+from rung.model import AppliedState, HistoryEvent, Migration, Version, format_version
 from rung.plan import (
     APPLIED,
     BASELINE,
