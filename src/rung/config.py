@@ -90,9 +90,7 @@ class DatabaseURL:
 
     def with_database(self, name: str) -> DatabaseURL:
         """The same server and credentials, another database (tests and scratch databases)."""
-        if self.family == "sqlite":
-            return parse_url(f"sqlite:///{name}")
-        assert self.parts is not None
+        assert self.parts is not None, "a file database has no neighbours"
         return parse_url(urlunsplit(self.parts._replace(path="/" + name)))
 
 

@@ -46,9 +46,6 @@ def explain_failure(
     where = f"{path}:{line}" if line else str(path)
     verb = "rung up" if step.direction == "up" else "rung down"
     details.append(_state(dialect, step, statements, transactional, committed, batch, statement))
-    advice = dialect.explain_failure(exc)
-    if advice:
-        details.append(advice)
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted(
             f"{where}: interrupted while running {migration.label}",
@@ -63,6 +60,8 @@ def explain_failure(
             f"fix statement {number} in the file and run `{verb}`: it resumes at that statement; "
             "or finish the migration by hand and run `rung repair`"
         )
+    # A server setting, not the migration, may be what needs changing.
+    hint = dialect.explain_failure(exc) or hint
     return MigrationFailed(f"{where}: {reason}", details=details, hint=hint)
 
 
