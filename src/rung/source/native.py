@@ -111,20 +111,20 @@ def _load(
         return None
     kind = "python" if "py" in group else "sql"
     path = group.get("py") or group.get("up") or group["sql"]
-    data = _read(path, problems)
+    read = _read(path, problems)
     down_path = group.get("down")
-    down_data = _read(down_path, problems) if down_path else b""
-    if data is None or down_data is None:
+    down_read = _read(down_path, problems) if down_path else (b"", None)
+    if read is None or down_read is None:
         return None
     return Migration(
         version,
         name,
         path,
         kind,
-        checksum(data),
-        text=_text(data),
+        checksum(read[0]),
+        text=read[1],
         down_path=down_path,
-        down_text=_text(down_data) if down_path else None,
+        down_text=down_read[1],
     )
 
 
@@ -196,22 +196,19 @@ def _python_has_down(path: Path, data: str, problems: _Problems) -> bool | None:
     return False
 
 
-def _read(path: Path, problems: _Problems) -> bytes | None:
-    data = path.read_bytes()
+def _read(path: Path, problems: _Problems) -> tuple[bytes, str] | None:
+    """The file's bytes (for the checksum) and its text; None, with a problem, if not UTF-8."""
+    with open(path, "rb") as file:
+        data = file.read()
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = len(_LINE_BREAK_BYTES.findall(data, 0, exc.start)) + 1
         problems.add(
             path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
         )
         return None
-    return data
-
-
-def _text(data: bytes) -> str:
-    text = data.decode("utf-8")
-    return text[1:] if text.startswith("\ufeff") else text
+    return data, text.removeprefix("\ufeff")
 
 
 def _script(path: Path, text: str, problems: _Problems) -> Script:
