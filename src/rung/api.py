@@ -101,12 +101,12 @@ class Migrator:
     def status(self) -> StatusReport:
         migrations = self.migrations()
         with self._session() as (dialect, history):
-            items = self._statuses(dialect, history, migrations)
+            items = self._statuses(dialect, self._state(history), migrations)
         return StatusReport(dialect.server_label, items)
 
     def history(self) -> list[HistoryEvent]:
         with self._session() as (_, history):
-            return self._events(history) if history.exists() else []
+            return self._events(history)
 
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
@@ -117,7 +117,7 @@ class Migrator:
         if not self.settings.database:
             return ValidationReport([], False, len(migrations))
         with self._session() as (dialect, history):
-            items = self._statuses(dialect, history, migrations)
+            items = self._statuses(dialect, self._state(history), migrations)
         try:
             planning.check_consistent(items)
         except InvalidMigrations as exc:
@@ -149,11 +149,9 @@ class Migrator:
         dry_run: bool = False,
     ) -> RunResult:
         migrations = self.migrations()
-        if everything:
-            steps = 10**9
 
         def make_plan(items: list[MigrationStatus]) -> Plan:
-            return planning.plan_down(items, steps=steps, target=target)
+            return planning.plan_down(items, steps=steps, target=target, everything=everything)
 
         return self._run("down", migrations, make_plan, dry_run, False)
 
@@ -174,7 +172,7 @@ class Migrator:
                 else (format_version(version), "baseline")
             )
             history.record(text, name, "baseline", "success")
-            items = self._statuses(dialect, history, migrations)
+            items = self._statuses(dialect, self._state(history), migrations)
         return next((item for item in items if item.version == version), None)
 
     def repair(self, *, mark: str | None = None) -> list[MigrationStatus]:
@@ -186,7 +184,7 @@ class Migrator:
             raise RequestRefused(f"--as must be 'applied' or 'pending', not {mark!r}")
         migrations = self.migrations()
         with self._session(write=True) as (dialect, history):
-            items = self._statuses(dialect, history, migrations)
+            items = self._statuses(dialect, self._state(history), migrations)
             partial = [i for i in items if i.state == planning.FAILED and i.applied.failure.partial]
             if partial and mark is None:
                 raise RequestRefused(
@@ -244,11 +242,8 @@ class Migrator:
                     "does not have (it commits each DDL statement); nothing was run",
                     hint="run without --single-transaction: rung records progress per statement",
                 )
-            events = self._events(history) if history.exists() or not dry_run else []
-            items = planning.statuses(
-                migrations, planning.derive(events), self._classifier(dialect)
-            )
-            plan = make_plan(items)
+            state = self._state(history)
+            plan = make_plan(self._statuses(dialect, state, migrations))
             check(step.migration for step in plan.steps)
             planned = [self._prepare_step(dialect, step) for step in plan.steps]
             if dry_run or not planned:
@@ -260,7 +255,7 @@ class Migrator:
                 history.conn,
                 history,
                 self.on_event,
-                seen_id=max((e.id for e in events), default=0),
+                seen_id=state.last_id,
             )
             prepared = [
                 runner.prepare(step, p.statements)
@@ -299,13 +294,18 @@ class Migrator:
         return PlannedStep(migration, step.direction, statements, step.resume_from)
 
     def _statuses(
-        self, dialect: Dialect, history: History, migrations: list[Migration]
+        self, dialect: Dialect, state: planning.HistoryState, migrations: list[Migration]
     ) -> list[MigrationStatus]:
-        events = self._events(history) if history.exists() else []
-        return planning.statuses(migrations, planning.derive(events), self._classifier(dialect))
+        return planning.statuses(migrations, state, self._classifier(dialect))
+
+    def _state(self, history: History) -> planning.HistoryState:
+        return planning.derive(self._events(history))
 
     @staticmethod
     def _events(history: History) -> list[HistoryEvent]:
+        """Every event, oldest first; none before rung first wrote to this database."""
+        if not history.exists():
+            return []
         history.check_layout()
         return history.events()
 

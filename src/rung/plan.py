@@ -231,8 +231,12 @@ def plan_down(
     *,
     steps: int | None = None,
     target: Version | None = None,
+    everything: bool = False,
 ) -> Plan:
-    """Roll back in the reverse of the order migrations were applied, not by version."""
+    """Roll back in the reverse of the order migrations were applied, not by version.
+
+    The last applied one by default; the last `steps`; all above `target`; or `everything`.
+    """
     if steps is not None and steps < 1:
         raise RequestRefused(f"cannot roll back {steps} steps: give a number of 1 or more")
     applied = sorted(
@@ -250,6 +254,8 @@ def plan_down(
                 hint="`rung status` shows the versions; `rung down --all` rolls back everything",
             )
         chosen = [s for s in applied if s.version > target]
+    elif everything:
+        chosen = applied
     else:
         chosen = applied[: steps if steps is not None else 1]
     check_consistent(items)
