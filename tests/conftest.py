@@ -28,6 +28,20 @@ SERVERS = {
 }
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 FIXTURES = Path(__file__).parent / "fixtures"
+# Real migration folders from public projects; beside the repository, or where this says.
+CORPORA = Path(
+    os.environ.get("RUNG_CORPORA") or Path(__file__).resolve().parents[2] / "shared" / "corpora"
+)
+
+
+def corpus(*parts: str) -> Path:
+    """A corpus folder; its tests skip, saying where they looked, when it is not there."""
+    folder = CORPORA.joinpath(*parts)
+    if not folder.is_dir():
+        pytest.skip(f"corpus not found at {folder} (set RUNG_CORPORA to the corpora folder)")
+    return folder
+
+
 _reachable: dict[str, str | None] = {}
 
 

@@ -6,30 +6,24 @@ Authelia's layout (`V0001.Initial_Schema.up.sql`) is copied under rung's own nam
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Backend
+from conftest import FIXTURES, Backend, corpus
 from rung import Migrator
 from rung.config import Settings
 from rung.errors import MigrationFailed
 from rung.plan import FAILED
 
-CORPORA = Path(
-    os.environ.get("RUNG_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora")
-)
 AUTHELIA_FOLDER = {"sqlite": "sqlite", "postgresql": "postgres", "mariadb": "mysql"}
 _AUTHELIA_NAME = re.compile(r"^V(?P<version>\d+)\.(?P<name>\w+)\.(?P<direction>up|down)\.sql$")
 
 
 def authelia(backend: Backend, target: Path) -> Path:
-    source = CORPORA / "authelia" / AUTHELIA_FOLDER[backend.name]
-    if not source.is_dir():
-        pytest.skip(f"corpus not found at {source} (set RUNG_CORPORA)")
+    source = corpus("authelia", AUTHELIA_FOLDER[backend.name])
     target.mkdir()
     for path in source.iterdir():
         match = _AUTHELIA_NAME.match(path.name)

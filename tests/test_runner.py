@@ -101,9 +101,9 @@ def test_second_runner_waits_for_the_lock_says_who_holds_it_then_finds_nothing(b
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"], indirect=True)
 def test_lock_timeout_gives_up_with_its_own_exit_code(backend, migrations):
-    if backend.name == "sqlite":
-        pytest.skip("SQLite's lock is its write lock, covered by the busy-timeout test")
+    """SQLite's lock is its write lock: see the busy-timeout test below."""
     write(migrations, {"001_t.sql": "CREATE TABLE t (id INTEGER);"})
     dialect, _ = connect(backend.url)
     from rung.history import History

@@ -7,7 +7,6 @@ these tests need no server.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import corpus
 from rung.errors import ScriptError
 from rung.model import Statement
 from rung.sqlsplit import FLAVOURS, is_transaction_control, normalize, split
@@ -743,14 +743,6 @@ def test_split_never_crashes(flavour: str, script: str) -> None:
 # --- the Authelia corpus -----------------------------------------------------------------------
 
 
-def corpora() -> Path | None:
-    default = Path(__file__).resolve().parents[2] / "shared" / "corpora"
-    for folder in (default, Path(os.environ.get("RUNG_CORPORA", default))):
-        if (folder / "authelia").is_dir():
-            return folder / "authelia"
-    return None
-
-
 # Counted by the servers themselves (a whole file sent as one multi-statement query to
 # PostgreSQL 15 and MariaDB 10.11, one result per statement) when this test was written.
 CORPUS_TOTALS = {
@@ -772,10 +764,7 @@ def sqlite_count(script: str) -> int:
 
 
 def corpus_files(folder: str) -> list[Path]:
-    root = corpora()
-    if root is None:
-        pytest.skip("no corpus: /work/shared/corpora or $RUNG_CORPORA holds no authelia/ folder")
-    files = sorted((root / folder).glob("*.sql"))
+    files = sorted(corpus("authelia", folder).glob("*.sql"))
     assert len(files) == 52
     return files
 
