@@ -771,6 +771,15 @@ def test_wrong_usage_exits_2_and_touches_nothing(rung, migrations, tmp_path, arg
     assert not (tmp_path / "app.db").exists()
 
 
+def test_wrong_usage_with_json_is_a_json_document(rung, migrations):
+    two(migrations)
+    result = rung("down", "--steps", "1", "--all", "--json", "-d", "sqlite:///app.db")
+    assert result.code == 2
+    document = result.json()
+    assert document["error"] == "usage" and document["exit_code"] == 2
+    assert "only one of --steps, --to and --all" in document["message"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

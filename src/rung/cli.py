@@ -15,7 +15,7 @@ import click
 
 from rung import __version__
 from rung.config import CONFIG_FILE, load_settings, redact
-from rung.errors import EXIT_CODES, Interrupted, NotUpToDate, RungError
+from rung.errors import EXIT_CODES, Interrupted, NotUpToDate, RungError, UsageError
 from rung.model import Version, format_version, parse_version
 
 _EXIT_CODE_HELP = "\b\nExit codes:\n" + "\n".join(
@@ -162,7 +162,25 @@ def _version(value: str | None) -> Version | None:
         ) from None
 
 
-@click.group(epilog=_EXIT_CODE_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+class _Rung(click.Group):
+    """With --json, usage errors too come out as a JSON document."""
+
+    def main(self, args: Any = None, **kwargs: Any) -> Any:
+        argv = sys.argv[1:] if args is None else list(args)
+        if "--json" not in argv:
+            return super().main(args, **kwargs)
+        try:
+            return super().main(args, standalone_mode=False, **kwargs)
+        except click.ClickException as error:
+            from rung.report.json import JsonReporter
+
+            JsonReporter().error(UsageError(error.format_message(), hint="see `rung --help`"))
+            sys.exit(UsageError.exit_code)
+
+
+@click.group(
+    cls=_Rung, epilog=_EXIT_CODE_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @_common_options
 @click.version_option(__version__, prog_name="rung")
 @click.pass_context

@@ -1,6 +1,7 @@
 """Every error rung reports on purpose.
 
     RungError                      exit 1
+    ├── UsageError                 exit 2   wrong command-line usage
     ├── ConfigError                exit 3   bad URL, unreadable config, missing folder
     ├── ConnectError               exit 4   server unreachable, login refused
     ├── InvalidMigrations          exit 5   names, duplicates, edited or missing files
@@ -37,6 +38,11 @@ class RungError(Exception):
         self.message = message
         self.hint = hint
         self.details = tuple(details)
+
+
+class UsageError(RungError):
+    code = "usage"
+    exit_code = 2
 
 
 class ConfigError(RungError):
@@ -91,7 +97,7 @@ class Interrupted(RungError):
 EXIT_CODES: dict[int, str] = {
     0: "success (for `status --exit-code`: everything applied, nothing wrong)",
     1: "unexpected internal error",
-    2: "wrong command-line usage",
+    UsageError.exit_code: "wrong command-line usage",
     ConfigError.exit_code: "configuration error: bad URL, config file or migrations folder",
     ConnectError.exit_code: "cannot connect to the database",
     InvalidMigrations.exit_code: "invalid migrations: bad names, duplicates, edited or missing",
