@@ -94,7 +94,11 @@ def _state(
     failed = statements.index(statement) + 1 if statement in statements else committed + 1
     if committed == 0:
         return f"Statement {failed} of {total} failed; nothing of this migration was committed."
-    rest = f"; statements {failed + 1}-{total} did not run" if failed < total else ""
+    rest = ""
+    if failed + 1 == total:
+        rest = f"; statement {total} did not run"
+    elif failed < total:
+        rest = f"; statements {failed + 1}-{total} did not run"
     return (
         f"{db} committed statements 1-{committed} of {total} (DDL is not transactional here); "
         f"statement {failed} failed{rest}. The history records this progress."

@@ -174,7 +174,8 @@ class Runner:
             raise self._failure(item, exc, committed=committed, batch=False) from _cause(exc)
         duration = _ms(started)
         self._record_success(item, started, duration)
-        self.emit(RunEvent("done", step.direction, step.migration, duration))
+        resumed = f"resumed at statement {step.resume_from + 1}" if step.resume_from else None
+        self.emit(RunEvent("done", step.direction, step.migration, duration, resumed))
 
     # -- pieces ----------------------------------------------------------------------------
     def _execute(self, item: _Prepared, statements: Sequence[Statement]) -> None:

@@ -88,7 +88,8 @@ class TextReporter:
             line = click.style(f"- skipped {label}: {event.detail or ''}", dim=True)
         else:
             word = _DONE_WORD.get(event.direction or "up", "done")
-            took = click.style(f"({_ms(event.duration_ms)})", dim=True)
+            note = f", {event.detail}" if event.detail else ""
+            took = click.style(f"({_ms(event.duration_ms)}{note})", dim=True)
             line = f"{click.style('✓', fg='green')} {word} {label} {took}"
         if self._progress is not None:
             self._progress.advance(self._task)
