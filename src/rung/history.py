@@ -120,7 +120,11 @@ class History:
             for row in rows
         ]
 
-    def record(
+    def record(self, version: str, name: str, event: str, outcome: str, **fields: Any) -> None:
+        """Append one event; `fields` are those of `row`."""
+        self.append(self.row(version, name, event, outcome, **fields))
+
+    def row(
         self,
         version: str,
         name: str,
@@ -134,34 +138,39 @@ class History:
         error: str | None = None,
         started_at: datetime | None = None,
         duration_ms: int | None = None,
-    ) -> None:
+    ) -> tuple[Any, ...]:
+        """The values of one event, audit columns included, ready for `append`."""
         if self._audit is None:
             self._audit = (self.dialect.current_user(self.conn), _os_user(), socket.gethostname())
         db_user, os_user, host = self._audit
         from rung.dialects.base import utcnow
 
-        p = self.dialect.placeholder
+        return (
+            version,
+            name,
+            event,
+            outcome,
+            checksum,
+            CHECKSUM_VERSION,
+            sql_checksum,
+            statements_done,
+            " ".join(statement_hashes) or None,
+            error,
+            self.dialect.to_db_time(started_at or utcnow()),
+            duration_ms,
+            db_user,
+            os_user,
+            host,
+            __version__,
+        )
+
+    def append(self, *rows: tuple[Any, ...]) -> None:
+        """Append events in one statement: where each statement commits, one commit for all."""
+        group = f"({', '.join([self.dialect.placeholder] * (len(_COLUMNS) - 1))})"
         self._execute(
-            f"INSERT INTO {self.name} ({', '.join(_COLUMNS[1:])})"
-            f" VALUES ({', '.join([p] * (len(_COLUMNS) - 1))})",
-            (
-                version,
-                name,
-                event,
-                outcome,
-                checksum,
-                CHECKSUM_VERSION,
-                sql_checksum,
-                statements_done,
-                " ".join(statement_hashes) or None,
-                error,
-                self.dialect.to_db_time(started_at or utcnow()),
-                duration_ms,
-                db_user,
-                os_user,
-                host,
-                __version__,
-            ),
+            f"INSERT INTO {self.name} ({', '.join(_COLUMNS[1:])}) VALUES "
+            + ", ".join([group] * len(rows)),
+            tuple(value for row in rows for value in row),
         )
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:

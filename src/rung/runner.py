@@ -56,6 +56,7 @@ class Runner:
         self.seen_id = seen_id  # newest history event this runner has accounted for
         self.interrupts = _Interrupts()
         self.latest: dict[Version, tuple[str, str]] = {}  # newest event seen per version
+        self._announced: _Prepared | None = None  # whose `running` event is already written
 
     def prepare(self, step: PlanStep, statements: Sequence[Statement]) -> _Prepared:
         migration = step.migration
@@ -74,12 +75,15 @@ class Runner:
             if single_transaction:
                 self._run_batch(prepared)
                 return
-            for item in prepared:
-                self.interrupts.check()
+            for index, item in enumerate(prepared):
                 if item.transactional:
+                    self.interrupts.check()
                     self._run_transactional(item)
                 else:
-                    self._run_in_steps(item)
+                    following = prepared[index + 1] if index + 1 < len(prepared) else None
+                    self._run_in_steps(
+                        item, following if following and not following.transactional else None
+                    )
 
     # -- one migration in one transaction ---------------------------------------------------
     def _run_transactional(self, item: _Prepared) -> None:
@@ -139,21 +143,22 @@ class Runner:
             self.emit(RunEvent("done", item.step.direction, item.step.migration, duration))
 
     # -- a migration the database cannot run atomically: progress per statement --------------
-    def _run_in_steps(self, item: _Prepared) -> None:
+    def _run_in_steps(self, item: _Prepared, following: _Prepared | None) -> None:
+        """Run statement by statement, recording where it got to.
+
+        A `running` event goes first, so that a killed run is seen as such. It is written
+        with the previous migration's success event when there was one: each insert
+        commits here, and one commit per migration is what the database's own client pays.
+        """
         step = item.step
-        event = "apply" if step.direction == "up" else "rollback"
         started = time.time()
-        self.history.record(
-            step.migration.version_text,
-            step.migration.name,
-            event,
-            "running",
-            started_at=_utc(started),
-        )
+        if self._announced is not item:
+            self.history.append(self._running_row(item, started))
         self.emit(RunEvent("start", step.direction, step.migration))
         committed = step.resume_from
         in_own_transaction = False
         try:
+            self.interrupts.check()  # its running event is written: a stop here is recorded
             if step.migration.kind == "python":  # its data changes at least can be atomic
                 self.dialect.begin(self.conn)
                 with self.interrupts.immediate():
@@ -173,7 +178,11 @@ class Runner:
             self._record_failure(item, started, committed, exc)
             raise self._failure(item, exc, committed=committed, batch=False) from _cause(exc)
         duration = _ms(started)
-        self._record_success(item, started, duration)
+        rows = [self._success_row(item, started, duration)]
+        if following is not None:
+            rows.append(self._running_row(following, time.time()))
+        self.history.append(*rows)
+        self._announced = following
         resumed = f"resumed at statement {step.resume_from + 1}" if step.resume_from else None
         self.emit(RunEvent("done", step.direction, step.migration, duration, resumed))
 
@@ -207,21 +216,30 @@ class Runner:
         for event in self.history.events(after_id=self.seen_id):
             self.seen_id = max(self.seen_id, event.id)
             self.latest[event.version] = (event.event, event.outcome)
-        want = ("apply" if step.direction == "up" else "rollback", "success")
+        want = (_EVENT[step.direction], "success")
         return self.latest.get(step.migration.version) == want
 
     def _record_success(self, item: _Prepared, started: float, duration: int) -> None:
+        self.history.append(self._success_row(item, started, duration))
+
+    def _success_row(self, item: _Prepared, started: float, duration: int) -> tuple[Any, ...]:
         step = item.step
         m = step.migration
-        self.history.record(
+        return self.history.row(
             m.version_text,
             m.name,
-            "apply" if step.direction == "up" else "rollback",
+            _EVENT[step.direction],
             "success",
             checksum=m.checksum,
             sql_checksum=item.sql_checksum if step.direction == "up" else None,
             started_at=_utc(started),
             duration_ms=duration,
+        )
+
+    def _running_row(self, item: _Prepared, started: float) -> tuple[Any, ...]:
+        m = item.step.migration
+        return self.history.row(
+            m.version_text, m.name, _EVENT[item.step.direction], "running", started_at=_utc(started)
         )
 
     def _record_failure(
@@ -236,7 +254,7 @@ class Runner:
             self.history.record(
                 m.version_text,
                 m.name,
-                "apply" if step.direction == "up" else "rollback",
+                _EVENT[step.direction],
                 "failed",
                 checksum=m.checksum,
                 statements_done=committed,
@@ -276,6 +294,9 @@ class Runner:
             batch=batch,
             reason=self._describe(exc),
         )
+
+
+_EVENT = {"up": "apply", "down": "rollback"}
 
 
 def _ms(started: float) -> int:
