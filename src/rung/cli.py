@@ -15,7 +15,7 @@ import click
 
 from rung import __version__
 from rung.config import CONFIG_FILE, load_settings, redact
-from rung.errors import EXIT_CODES, Interrupted, NotUpToDate, RungError, UsageError
+from rung.errors import EXIT_CODES, Interrupted, LintFailed, NotUpToDate, RungError, UsageError
 from rung.model import Version, format_version, parse_version
 
 _EXIT_CODE_HELP = "\b\nExit codes:\n" + "\n".join(
@@ -473,6 +473,55 @@ def repair(mark: str | None) -> None:
         c.reporter.message(
             f"repaired {', '.join(labels)}" if labels else "nothing to repair", repaired=labels
         )
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dialect",
+    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    help="SQL dialect to lint as (default: that of the configured database URL).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    help="Output: text (default), one JSON document, or SARIF 2.1.0 for code review tools.",
+)
+@_command
+def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None) -> None:
+    """Check migrations for dangerous or non-portable SQL, without connecting to a database.
+
+    Lints FILES (any .sql files), or every migration in the migrations folder. Exits
+    11 when a finding has error severity. `-- rung:allow RULE-ID reason` above a
+    statement silences a rule there; rules are listed in docs/lint.md.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.lint import RULES, dialect_name, load_files
+        from rung.lint import lint as run_lint
+        from rung.report.lint import show
+
+        settings = c.settings()
+        name = dialect_name(dialect, settings)
+        if files:
+            migrations = load_files(files)
+        else:
+            from rung.source.native import discover
+
+            migrations = [m for m in discover(settings.directory, parse=True) if m.kind == "sql"]
+        findings = run_lint(migrations, dialect=name, settings=settings.lint)
+        show(
+            findings,
+            output_format=output_format or ("json" if c.json else "text"),
+            rules=[r for r in RULES.values() if name in r.dialects],
+            migrations=len(migrations),
+            dialect=name,
+            quiet=bool(c.options.get("quiet")),
+        )
+        return LintFailed.exit_code if any(f.severity == "error" for f in findings) else 0
 
     _run(body)
 

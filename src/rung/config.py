@@ -146,6 +146,19 @@ def redact(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class LintSettings:
+    """The [lint] table: rules to disable, severities to change, the server version targeted.
+
+    Rule ids are checked by `rung lint`, which knows the rules; the shape is checked here.
+    """
+
+    disable: tuple[str, ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()  # (rule id, "error" | "warning")
+    target_version: str | None = None  # "15", "8.0.28", "10.6"
+    source: str | None = None  # where the table came from, for error messages
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str | None = None
     directory: Path = Path(DEFAULT_DIRECTORY)
@@ -153,6 +166,7 @@ class Settings:
     history_schema: str | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     on_connect: str | None = None  # "package.module:function", called with each new connection
+    lint: LintSettings = LintSettings()
     env: str | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
@@ -167,8 +181,18 @@ class Settings:
         return parse_url(self.database)
 
 
-_KEYS = {"database", "directory", "history_table", "history_schema", "lock_timeout", "on_connect"}
+_KEYS = {
+    "database",
+    "directory",
+    "history_table",
+    "history_schema",
+    "lock_timeout",
+    "on_connect",
+    "lint",
+}
+_LINT_KEYS = {"disable", "severity", "target_version"}
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
+_SERVER_VERSION = re.compile(r"^\d+(?:\.\d+)*$")
 
 
 def load_settings(
@@ -230,6 +254,7 @@ def load_settings(
         history_schema=str(values["history_schema"]) if "history_schema" in values else None,
         lock_timeout=timeout,
         on_connect=str(values["on_connect"]) if "on_connect" in values else None,
+        lint=_lint_settings(values.get("lint"), sources.get("lint")),
         env=env,
         config_file=found,
         sources=sources,
@@ -281,6 +306,45 @@ def _check_table(table: dict[str, object], source: str) -> dict[str, object]:
             hint=f"known settings: {', '.join(sorted(_KEYS))}",
         )
     return dict(table)
+
+
+def _lint_settings(table: object, source: str | None) -> LintSettings:
+    if table is None:
+        return LintSettings()
+    where = f"{source} [lint]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: `lint` must be a table", hint="write it as [lint]")
+    unknown = sorted(set(table) - _LINT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting {', '.join(map(repr, unknown))}",
+            hint=f"known lint settings: {', '.join(sorted(_LINT_KEYS))}",
+        )
+    disable = table.get("disable", [])
+    if not isinstance(disable, list) or not all(isinstance(item, str) for item in disable):
+        raise ConfigError(
+            f"{where}: disable must be a list of rule ids", hint='e.g. disable = ["serial-column"]'
+        )
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict) or not all(
+        value in ("error", "warning") for value in severity.values()
+    ):
+        raise ConfigError(
+            f'{where}: severity must map rule ids to "error" or "warning"',
+            hint='e.g. severity = { "drop-table" = "warning" }',
+        )
+    version = table.get("target_version")
+    if version is not None and not _SERVER_VERSION.match(str(version)):
+        raise ConfigError(
+            f"{where}: target_version {version!r} is not a server version",
+            hint='e.g. target_version = "15" (PostgreSQL) or "8.0.28" (MySQL)',
+        )
+    return LintSettings(
+        tuple(disable),
+        tuple(sorted(severity.items())),
+        str(version) if version is not None else None,
+        source,
+    )
 
 
 def _expand(value: str, source: str, environ: dict[str, str]) -> str:

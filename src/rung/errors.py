@@ -11,6 +11,7 @@
     ├── NotUpToDate                exit 8   `status --exit-code` found work or trouble
     ├── RequestRefused             exit 9   the request cannot be carried out as asked
     ├── IncompatibleHistory        exit 10  the history table was written by a newer rung
+    ├── LintFailed                 exit 11  `rung lint` found error-severity findings
     └── Interrupted                exit 130 Ctrl-C; the history says what was done
 
 Each error carries a stable `code` (shown as ``error[code]``), a message, optional
@@ -89,6 +90,11 @@ class IncompatibleHistory(RungError):
     exit_code = 10
 
 
+class LintFailed(RungError):
+    code = "lint-failed"
+    exit_code = 11
+
+
 class Interrupted(RungError):
     code = "interrupted"
     exit_code = 130
@@ -106,5 +112,6 @@ EXIT_CODES: dict[int, str] = {
     NotUpToDate.exit_code: "`status --exit-code`: something pending, modified, missing or failed",
     RequestRefused.exit_code: "the request cannot be carried out (e.g. nothing to roll back)",
     IncompatibleHistory.exit_code: "the history table was written by a newer rung",
+    LintFailed.exit_code: "`rung lint` found error-severity findings",
     Interrupted.exit_code: "interrupted (Ctrl-C)",
 }
