@@ -404,16 +404,24 @@ def test_no_transaction_directive_allows_concurrent_index(backend, migrations):
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_statement_that_cannot_run_in_a_transaction_fails_clearly(backend, migrations):
+def test_statement_that_cannot_run_in_a_transaction_is_refused_before_anything_runs(
+    backend, migrations
+):
     write(
         migrations,
         {
             "001_users.sql": USERS,
-            "002_index.sql": "CREATE INDEX CONCURRENTLY ix_users_id ON users (id);\n",
+            "002_index.sql": "-- an index\nCREATE INDEX  CONCURRENTLY ix_users_id ON users (id);\n",
         },
     )
-    with pytest.raises(MigrationFailed, match="cannot run inside a transaction block"):
+    with pytest.raises(InvalidMigrations) as refused:
         migrator(backend, migrations).up()
+    assert refused.value.details == (
+        f"{migrations / '002_index.sql'}:2: CREATE INDEX CONCURRENTLY cannot run inside a "
+        "transaction",
+    )
+    assert "rung:no-transaction" in refused.value.hint
+    assert "users" not in backend.tables()  # not even the first migration ran
 
 
 def test_single_transaction_is_all_or_nothing(backend, migrations):

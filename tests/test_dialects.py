@@ -65,3 +65,27 @@ def test_unknown_url_scheme_is_a_config_error():
 
     with pytest.raises(ConfigError, match="unknown database URL scheme 'nosuchdb'"):
         dialect_for(parse_url("nosuchdb://u:pw@h/db")).connect()
+
+
+@pytest.mark.parametrize(
+    ("url", "statement", "refused"),
+    [
+        ("postgresql://u@h/db", "CREATE INDEX CONCURRENTLY ix ON t (a)", True),
+        ("postgresql://u@h/db", "create unique index\n  concurrently ix ON t (a)", True),
+        ("postgresql://u@h/db", "DROP INDEX CONCURRENTLY ix", True),
+        ("postgresql://u@h/db", "REINDEX (VERBOSE) TABLE CONCURRENTLY t", True),
+        ("postgresql://u@h/db", "VACUUM FULL t", True),
+        ("postgresql://u@h/db", "ALTER TABLE p DETACH PARTITION c CONCURRENTLY", True),
+        ("postgresql://u@h/db", "CREATE INDEX ix ON t (a)", False),
+        ("postgresql://u@h/db", "SELECT 'VACUUM'", False),
+        ("postgresql://u@h/db", "CREATE TABLE vacuum_log (id int)", False),
+        ("sqlite:///a.db", "VACUUM", True),
+        ("sqlite:///a.db", "CREATE INDEX CONCURRENTLY_named ON t (a)", False),
+        ("mysql://u@h/db", "CREATE INDEX ix ON t (a)", False),
+    ],
+)
+def test_statements_that_cannot_run_in_a_transaction(url, statement, refused):
+    reason = dialect_for(parse_url(url)).cannot_run_in_transaction(statement)
+    assert (reason is not None) == refused
+    if refused:
+        assert reason.endswith("cannot run inside a transaction")

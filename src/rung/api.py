@@ -269,6 +269,7 @@ class Migrator:
                         f"transaction: {', '.join(blocking)}; nothing was run",
                         hint="apply without --single-transaction",
                     )
+            _check_transaction_fit(dialect, [p for p in prepared if p.transactional])
             self.on_event(RunEvent("plan", direction, detail=str(len(prepared))))
             runner.run(prepared, single_transaction=single_transaction)
         return RunResult(direction, planned, False)
@@ -373,6 +374,24 @@ class Migrator:
         except BaseException:
             dialect.rollback(history.conn)
             raise
+
+
+def _check_transaction_fit(dialect: Dialect, prepared: Sequence[Any]) -> None:
+    """Refuse, before anything runs, statements the database cannot run in a transaction."""
+    problems = [
+        f"{item.step.migration.path}:{statement.line}: {reason}"
+        for item in prepared
+        for statement in item.statements
+        if (reason := dialect.cannot_run_in_transaction(statement.text))
+    ]
+    if problems:
+        raise InvalidMigrations(
+            f"{len(problems)} statement(s) cannot run inside the migration's transaction; "
+            "nothing was run",
+            details=problems,
+            hint="put `-- rung:no-transaction` on a line of its own in the migration (above "
+            "`-- rung:up` for the whole file, or inside the section it concerns)",
+        )
 
 
 def _check_resume(dialect: Dialect, step: PlanStep, statements: Sequence[Statement]) -> None:

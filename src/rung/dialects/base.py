@@ -13,6 +13,7 @@ Implementer's checklist for a new dialect:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -53,6 +54,8 @@ class Dialect:
     table_exists_sql: ClassVar[str] = ""
     # Driver exceptions that mean "the statement failed" (as opposed to a bug in rung).
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    # Statements the server refuses inside a transaction block (matched at their start).
+    outside_transaction_only: ClassVar[re.Pattern[str] | None] = None
     # Tells the user what a failure mid-way leaves behind on this database.
     rollback_note: ClassVar[str] = (
         "{db} rolled the migration back; only a failed event was recorded."
@@ -120,6 +123,19 @@ class Dialect:
     def error_line(self, exc: BaseException, statement: str) -> int | None:
         """0-based line within `statement` where the server says the error is, if it says."""
         return None
+
+    def cannot_run_in_transaction(self, statement: str) -> str | None:
+        """Why `statement` cannot run inside a transaction block, if it cannot."""
+        match = (
+            self.outside_transaction_only.match(statement)
+            if self.outside_transaction_only
+            else None
+        )
+        return (
+            f"{' '.join(match.group(0).split()).upper()} cannot run inside a transaction"
+            if match
+            else None
+        )
 
     def explain_failure(self, exc: BaseException) -> str | None:
         """Advice for failures whose cause is a server setting, not the migration."""

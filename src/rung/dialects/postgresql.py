@@ -8,6 +8,7 @@ pg_try_advisory_lock on a connection of its own that never opens a transaction, 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -30,6 +31,13 @@ class PostgreSQL(Dialect):
     current_user_sql = "SELECT current_user"
     table_exists_sql = "SELECT 1 WHERE to_regclass(%s) IS NOT NULL"
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (psycopg.Error,)
+    outside_transaction_only = re.compile(
+        r"(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY"
+        r"|REINDEX\s+(\(.*?\)\s*)?\w+\s+CONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE"
+        r"|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE"
+        r"|ALTER\s+TABLE\s+.*\s+DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY)\b",
+        re.IGNORECASE | re.DOTALL,
+    )
     rollback_note = "PostgreSQL rolled the migration back; only a failed event was recorded."
 
     def _conninfo(self, database: str | None = None) -> str:

@@ -6,6 +6,7 @@ BEGIN IMMEDIATE and waited for up to the lock timeout (the busy timeout).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ class SQLite(Dialect):
     timestamp_type = "TEXT"
     table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error,)
+    outside_transaction_only = re.compile(r"VACUUM\b", re.IGNORECASE)
     rollback_note = "SQLite rolled the migration back; only a failed event was recorded."
 
     @property
