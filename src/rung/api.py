@@ -108,6 +108,13 @@ class Migrator:
         with self._session() as (_, history):
             return self._events(history)
 
+    def schema(self) -> Any:
+        """The configured database's schema as a `rung.schema.Schema` (history table left out)."""
+        from rung.schema.inspect import inspect_schema
+
+        with self._session() as (dialect, history):
+            return inspect_schema(dialect, history.conn, exclude=(self.settings.history_table,))
+
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
         try:
