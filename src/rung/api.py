@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rung import plan as planning
 from rung.config import Settings, connection_hook, load_settings
@@ -25,9 +25,16 @@ from rung.model import (
     format_version,
 )
 from rung.plan import MigrationStatus
-from rung.source import check, discover
+from rung.source import check, discover, integrity
 
-__all__ = ["Migrator", "RunResult", "StatusReport", "ValidationReport"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from rung.check import CheckReport
+    from rung.drift import DriftReport
+    from rung.verify import VerifyReport
+
+__all__ = ["Migrator", "RebaseResult", "RunResult", "StatusReport", "ValidationReport"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,16 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class RebaseResult:
+    """A migration renumbered by `rebase`: its files, before and after, and rung.sum."""
+
+    old_version: str
+    new_version: str
+    renamed: list[tuple[Path, Path]]
+    sum_file: Path
 
 
 class Migrator:
@@ -131,6 +148,13 @@ class Migrator:
             return ValidationReport(list(exc.details), True, len(migrations))
         return ValidationReport([], True, len(migrations))
 
+    def check(self, *, allow_out_of_order: bool = False, dialect: str | None = None) -> CheckReport:
+        """What should block a merge: invalid files, lint errors, a stale rung.sum, and, when
+        a database is configured, edited or missing applied files and out-of-order ones."""
+        from rung.check import run_check
+
+        return run_check(self, allow_out_of_order=allow_out_of_order, dialect=dialect)
+
     # -- changing -------------------------------------------------------------------------------
     def up(
         self,
@@ -141,6 +165,7 @@ class Migrator:
         allow_out_of_order: bool = False,
     ) -> RunResult:
         migrations = self.migrations()
+        integrity.require_fresh(self.directory)
 
         def make_plan(items: list[MigrationStatus]) -> Plan:
             return planning.plan_up(items, target=target, allow_out_of_order=allow_out_of_order)
@@ -161,6 +186,77 @@ class Migrator:
             return planning.plan_down(items, steps=steps, target=target, everything=everything)
 
         return self._run("down", migrations, make_plan, dry_run, False)
+
+    def replay(self, migrations: Sequence[Migration]) -> RunResult:
+        """Apply exactly these migrations that are not yet applied, in version order, and
+        nothing else (scratch databases: drift, verify)."""
+
+        def make_plan(items: list[MigrationStatus]) -> Plan:
+            return planning.plan_up(items, allow_out_of_order=True)
+
+        return self._run("up", list(migrations), make_plan, False, False)
+
+    def drift(self, *, shadow_url: str | None = None) -> DriftReport:
+        """Compare the database's schema with the one its applied migrations build on a
+        scratch database (`shadow_url`, else one created and dropped beside the database)."""
+        from rung.drift import drift
+
+        return drift(self, shadow_url=shadow_url)
+
+    def verify(self, *, last: int | None = None, shadow_url: str | None = None) -> VerifyReport:
+        """The stairway test on a scratch database: each migration (or the newest `last`)
+        goes up, down (the schema must be as before) and up again (as after the first up)."""
+        from rung.verify import verify
+
+        return verify(self, last=last, shadow_url=shadow_url)
+
+    def hash(self, *, only_if_present: bool = False) -> Path | None:
+        """Write rung.sum for the folder as it is now (with `only_if_present`, only refresh
+        an existing one, and refuse one a merge left broken)."""
+        self._require_folder()
+        if only_if_present:
+            if not integrity.exists(self.directory):
+                return None
+            found = integrity.verify(self.directory)
+            if found.tampered:
+                raise InvalidMigrations(
+                    f"{found.path} is broken (a merge conflict, or edited by hand); "
+                    "nothing was written",
+                    details=found.problems(),
+                    hint=integrity.STALE_HINT,
+                )
+        return integrity.write(self.directory)
+
+    def rebase(self, version: Version, *, now: datetime) -> RebaseResult:
+        """Renumber a migration no database has applied to a version after the newest one."""
+        from rung.source.renumber import files_of, renumber
+
+        self._require_folder()
+        files_of(self.directory, version)  # refuses an unknown or ambiguous version first
+        if self.settings.database:
+            with self._session() as (_, history):
+                state = self._state(history)
+            applied = state.states.get(version)
+            baselined = state.baseline is not None and version <= state.baseline
+            if baselined or (applied and (applied.applied or applied.failure)):
+                raise RequestRefused(
+                    f"{format_version(version)} is applied in {self.settings.url().redacted}; "
+                    "renumbering it would make it pending there again; nothing was renamed",
+                    hint="only renumber a migration no database has run; to change an "
+                    "applied one, add a new migration",
+                )
+        renamed = renumber(self.directory, version, now)
+        new_version = renamed[0][1].name.split("_", 1)[0]
+        return RebaseResult(
+            format_version(version), new_version, renamed, integrity.write(self.directory)
+        )
+
+    def _require_folder(self) -> None:
+        if not self.directory.is_dir():
+            raise ConfigError(
+                f"migrations folder not found: {self.directory}",
+                hint="run `rung init` to create it, or point --dir at your migrations folder",
+            )
 
     def baseline(self, version: Version) -> MigrationStatus | None:
         """Record that the database already is at `version`, without running anything."""

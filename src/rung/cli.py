@@ -15,7 +15,15 @@ import click
 
 from rung import __version__
 from rung.config import CONFIG_FILE, load_settings, redact
-from rung.errors import EXIT_CODES, Interrupted, LintFailed, NotUpToDate, RungError, UsageError
+from rung.errors import (
+    EXIT_CODES,
+    CheckFailed,
+    Interrupted,
+    LintFailed,
+    NotUpToDate,
+    RungError,
+    UsageError,
+)
 from rung.model import Version, format_version, parse_version
 
 _EXIT_CODE_HELP = "\b\nExit codes:\n" + "\n".join(
@@ -270,10 +278,12 @@ def new(description: str, python_file: bool, sequential: bool) -> None:
     def body(c: _Context) -> None:
         from rung.source.native import new_migration_path
 
-        directory = c.settings().directory
+        migrator = c.migrator()
+        directory = migrator.directory
         path = new_migration_path(
             directory, description, python=python_file, sequential=sequential, now=datetime.now(UTC)
         )
+        migrator.hash(only_if_present=True)  # refuses a rung.sum a merge left broken
         slug = path.stem.split("_", 1)[1]
         path.write_text(
             (_PYTHON_TEMPLATE if python_file else _SQL_TEMPLATE).format(
@@ -281,7 +291,11 @@ def new(description: str, python_file: bool, sequential: bool) -> None:
             ),
             encoding="utf-8",
         )
-        c.reporter.message(f"created {path}", path=str(path))
+        written = migrator.hash(only_if_present=True)
+        also = f" and refreshed {written}" if written else ""
+        c.reporter.message(
+            f"created {path}{also}", path=str(path), sum=str(written) if written else None
+        )
 
     _run(body)
 
@@ -526,6 +540,82 @@ def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None
     _run(body)
 
 
+@main.command("hash", epilog=_EXIT_CODE_HELP)
+@_command
+def hash_() -> None:
+    """Write or refresh rung.sum, the integrity file of the migrations folder.
+
+    It holds a hash per migration file and one over them all, so two branches that each
+    add a migration conflict in git. `rung up` and `rung check` fail while it does not
+    match the folder; run this after editing a migration no database has applied yet.
+    """
+
+    def body(c: _Context) -> None:
+        path = c.migrator().hash()
+        c.reporter.message(f"wrote {path}", path=str(path))
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("version")
+@_command
+def rebase(version: str) -> None:
+    """Renumber the not-yet-applied migration VERSION to a new UTC timestamp after the
+    newest version, keeping its name, and rewrite rung.sum.
+
+    For the second branch of two that each added a migration. Refused when VERSION is
+    applied in the configured database, if one is configured.
+    """
+    parsed = _version(version)
+
+    def body(c: _Context) -> None:
+        assert parsed is not None
+        result = c.migrator().rebase(parsed, now=datetime.now(UTC))
+        names = ", ".join(f"{old.name} -> {new.name}" for old, new in result.renamed)
+        c.reporter.message(
+            f"renumbered {result.old_version} to {result.new_version}: {names}; "
+            f"wrote {result.sum_file}",
+            old_version=result.old_version,
+            new_version=result.new_version,
+            renamed=[[str(old), str(new)] for old, new in result.renamed],
+            sum=str(result.sum_file),
+        )
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--allow-out-of-order",
+    is_flag=True,
+    help="Report pending migrations older than the newest applied one as warnings, not errors.",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    help="SQL dialect to lint as (default: that of the configured database URL).",
+)
+@_command
+def check(allow_out_of_order: bool, dialect: str | None) -> None:
+    """The CI gate: exit 12 on anything that should block a merge.
+
+    Checks the tree as it is now: invalid or duplicate migrations, lint errors, a stale
+    rung.sum, and, when a database is configured (--database), applied migrations that
+    were edited or removed and pending ones older than the newest applied (out of order).
+    Lint warnings are reported but do not fail the check.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.report.check import show
+
+        report = c.migrator().check(allow_out_of_order=allow_out_of_order, dialect=dialect)
+        show(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
+        return 0 if report.ok else CheckFailed.exit_code
+
+    _run(body)
+
+
 @main.command(epilog=_EXIT_CODE_HELP)
 @click.option(
     "-o",
@@ -583,6 +673,70 @@ def diff(source: str, target: str) -> None:
             Migrator(settings=replace(settings, database=url)).schema() for url in (source, target)
         )
         show_diff(schema_diff(old, new), as_json=c.json, quiet=bool(c.options.get("quiet")))
+
+    _run(body)
+
+
+_SHADOW_HELP = (
+    "Empty database to build the expected schema in (default: a temporary database created "
+    "and dropped on the same server; for SQLite a file beside the database)."
+)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option("--shadow-url", metavar="URL", help=_SHADOW_HELP)
+@_command
+def drift(shadow_url: str | None) -> None:
+    """Was the database changed by hand? Replay the migrations its history says are
+    applied, in applied order, on a scratch database, and compare the two schemas.
+
+    Lists each difference (`+` added by hand, `-` removed, `~` changed); exits 13 when
+    there is any.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.drift import drift_error
+        from rung.report.drift import show_drift
+
+        report = c.migrator().drift(shadow_url=shadow_url)
+        show_drift(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
+        if not report.drifted:
+            return 0
+        if not c.json:
+            c.reporter.error(drift_error(report))
+        return drift_error(report).exit_code
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Test only the newest N migrations (the older ones are applied first, untested).",
+)
+@click.option("--shadow-url", metavar="URL", help=_SHADOW_HELP.replace("the expected schema", "up"))
+@_command
+def verify(last: int | None, shadow_url: str | None) -> None:
+    """Test every migration on a scratch database before production (the stairway):
+    up, down (the schema must be exactly as before), up again (as after the first up).
+
+    Stops at the first migration that fails and shows the difference; exits 14 then.
+    Migrations without a down are reported as not reversible, which is not a failure.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.report.drift import show_verify
+        from rung.verify import verify_error
+
+        report = c.migrator().verify(last=last, shadow_url=shadow_url)
+        show_verify(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
+        if report.ok:
+            return 0
+        if not c.json:
+            c.reporter.error(verify_error(report))
+        return verify_error(report).exit_code
 
     _run(body)
 

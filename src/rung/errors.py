@@ -12,6 +12,9 @@
     ├── RequestRefused             exit 9   the request cannot be carried out as asked
     ├── IncompatibleHistory        exit 10  the history table was written by a newer rung
     ├── LintFailed                 exit 11  `rung lint` found error-severity findings
+    ├── CheckFailed                exit 12  `rung check` found something that blocks a merge
+    ├── DriftFound                 exit 13  `rung drift`: the schema differs from the migrations'
+    ├── VerifyFailed               exit 14  `rung verify`: a down or a second up changed the schema
     └── Interrupted                exit 130 Ctrl-C; the history says what was done
 
 Each error carries a stable `code` (shown as ``error[code]``), a message, optional
@@ -95,6 +98,21 @@ class LintFailed(RungError):
     exit_code = 11
 
 
+class CheckFailed(RungError):
+    code = "check-failed"
+    exit_code = 12
+
+
+class DriftFound(RungError):
+    code = "drift"
+    exit_code = 13
+
+
+class VerifyFailed(RungError):
+    code = "verify-failed"
+    exit_code = 14
+
+
 class Interrupted(RungError):
     code = "interrupted"
     exit_code = 130
@@ -113,5 +131,8 @@ EXIT_CODES: dict[int, str] = {
     RequestRefused.exit_code: "the request cannot be carried out (e.g. nothing to roll back)",
     IncompatibleHistory.exit_code: "the history table was written by a newer rung",
     LintFailed.exit_code: "`rung lint` found error-severity findings",
+    CheckFailed.exit_code: "`rung check` found something that should block a merge",
+    DriftFound.exit_code: "`rung drift`: the database's schema differs from its migrations'",
+    VerifyFailed.exit_code: "`rung verify`: a migration's down or second up changed the schema",
     Interrupted.exit_code: "interrupted (Ctrl-C)",
 }

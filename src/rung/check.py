@@ -1,0 +1,131 @@
+"""`rung check`: everything that should block a merge, evaluated on the tree as it is now.
+
+Validation problems (names, duplicate versions, markers), lint findings, a stale rung.sum,
+and, when a database is configured, applied migrations that no longer match their files
+and pending migrations older than the newest applied one (out of order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rung import plan as planning
+from rung.errors import InvalidMigrations
+from rung.model import Migration, format_version
+from rung.source import discover, integrity
+
+if TYPE_CHECKING:
+    from rung.api import Migrator
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    severity: str  # "error" blocks a merge; "warning" does not
+    kind: str  # invalid, integrity, lint, modified, out-of-order
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    problems: list[CheckProblem] = field(default_factory=list)
+    migrations: int = 0
+    dialect: str | None = None  # the dialect linted as; None when lint was skipped
+    database: str | None = None  # the database checked against, if any
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == WARNING for p in self.problems)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def run_check(
+    migrator: Migrator, *, allow_out_of_order: bool = False, dialect: str | None = None
+) -> CheckReport:
+    directory = migrator.directory
+    problems: list[CheckProblem] = []
+    migrations: list[Migration] | None
+    try:
+        migrations = discover(directory, parse=True)
+    except InvalidMigrations as exc:
+        migrations = None
+        problems += [CheckProblem(ERROR, "invalid", line) for line in exc.details or [exc.message]]
+    problems += [
+        CheckProblem(ERROR, "integrity", line) for line in integrity.verify(directory).problems()
+    ]
+    if migrations is None:
+        return CheckReport(problems)
+    linted, findings = _lint(migrator, migrations, dialect)
+    problems += findings
+    database = None
+    if migrator.settings.database:
+        database, found = _against_database(migrator, allow_out_of_order)
+        problems += found
+    return CheckReport(problems, len(migrations), linted, database)
+
+
+def _lint(
+    migrator: Migrator, migrations: list[Migration], requested: str | None
+) -> tuple[str | None, list[CheckProblem]]:
+    from rung.lint import dialect_name, lint
+
+    settings = migrator.settings
+    if not requested and not settings.database:
+        return None, [
+            CheckProblem(
+                WARNING,
+                "lint",
+                "lint skipped: the SQL dialect is unknown (pass --dialect, or configure the "
+                "database URL)",
+            )
+        ]
+    name = dialect_name(requested, settings)
+    findings = lint(
+        [m for m in migrations if m.kind == "sql"], dialect=name, settings=settings.lint
+    )
+    return name, [
+        CheckProblem(
+            f.severity, "lint", f"{f.path}:{f.line}:{f.column}: {f.rule}: {f.message} ({f.hint})"
+        )
+        for f in findings
+    ]
+
+
+def _against_database(
+    migrator: Migrator, allow_out_of_order: bool
+) -> tuple[str, list[CheckProblem]]:
+    report = migrator.status()
+    items = report.migrations
+    problems: list[CheckProblem] = []
+    try:
+        planning.check_consistent(items)
+    except InvalidMigrations as exc:
+        problems += [CheckProblem(ERROR, "modified", line) for line in exc.details]
+    newest = max((s.version for s in items if s.is_applied), default=None)
+    severity = WARNING if allow_out_of_order else ERROR
+    for s in items:
+        if s.state == planning.PENDING and newest is not None and s.version < newest:
+            assert s.migration is not None
+            problems.append(
+                CheckProblem(
+                    severity,
+                    "out-of-order",
+                    f"{s.migration.path}: pending, but older than {format_version(newest)}, "
+                    "which is applied already"
+                    + (
+                        "; `rung up --allow-out-of-order` applies it"
+                        if allow_out_of_order
+                        else "; renumber it with `rung rebase VERSION`"
+                    ),
+                )
+            )
+    return report.database, problems

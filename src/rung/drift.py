@@ -1,0 +1,117 @@
+"""Drift: was the database changed by hand? The migrations its history says are applied are
+replayed, in applied order, on a scratch database; the two schemas are then compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rung import plan as planning
+from rung.errors import DriftFound, RequestRefused
+from rung.model import Migration
+from rung.plan import MigrationStatus
+
+if TYPE_CHECKING:
+    from rung.api import Migrator
+    from rung.schema.diff import Change
+
+__all__ = ["DriftReport", "batches", "drift", "drift_error", "expected_migrations"]
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """`changes` turn the expected schema into the live one: `+` was added by hand."""
+
+    database: str
+    changes: tuple[Change, ...]
+    migrations: tuple[str, ...]  # what the expected schema was built from, in applied order
+    notes: tuple[str, ...] = ()
+    method: str = "shadow"  # or "fingerprint"
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.changes)
+
+
+def expected_migrations(items: Sequence[MigrationStatus]) -> tuple[list[Migration], list[str]]:
+    """The migrations the history says are applied, in applied order, and notes on what
+    makes the expected schema less than exact."""
+    applied = [item for item in items if item.is_applied]
+    missing = [
+        item.label for item in applied if item.migration is None and not item.applied.baseline
+    ]
+    if missing:
+        raise RequestRefused(
+            "cannot build the expected schema: the files of these applied migrations are "
+            "missing: " + ", ".join(missing),
+            hint="restore the files (`rung status` lists them as missing)",
+        )
+    notes = [
+        f"{item.label}: built from the current file, which changed after it was applied"
+        for item in applied
+        if item.state == planning.MODIFIED
+    ]
+    notes += [
+        f"{item.label}: failed half-way; its committed statements are not in the expected schema"
+        for item in items
+        if item.state == planning.FAILED and not item.is_applied and item.applied.failure.partial
+    ]
+    if any(item.applied.baseline for item in applied):
+        notes.append(
+            "the history starts at a baseline; the expected schema holds only what the files "
+            "up to it create"
+        )
+    ordered = sorted(
+        (item for item in applied if item.migration is not None),
+        key=lambda item: (item.applied.order, item.version),
+    )
+    return [item.migration for item in ordered], notes
+
+
+def batches(migrations: Sequence[Migration]) -> list[list[Migration]]:
+    """Split an applied order into runs of rising versions, each applied by one `up`."""
+    runs: list[list[Migration]] = []
+    for migration in migrations:
+        if runs and migration.version > runs[-1][-1].version:
+            runs[-1].append(migration)
+        else:
+            runs.append([migration])
+    return runs
+
+
+def drift(migrator: Migrator, *, shadow_url: str | None = None) -> DriftReport:
+    from rung.api import Migrator
+    from rung.schema.diff import diff
+    from rung.scratch import scratch_database
+
+    report = migrator.status()
+    expected, notes = expected_migrations(report.migrations)
+    actual = migrator.schema()
+    with scratch_database(migrator.settings, shadow_url) as settings:
+        scratch = Migrator(settings=settings)
+        done: list[Migration] = []
+        for run in batches(expected):
+            done += run
+            scratch.replay(done)
+        built = scratch.schema()
+    return DriftReport(
+        report.database,
+        tuple(diff(built, actual)),
+        tuple(m.label for m in expected),
+        tuple(notes),
+    )
+
+
+def drift_error(report: DriftReport) -> DriftFound:
+    count = len(report.changes)
+    source = (
+        "the schema recorded after the last `rung up`"
+        if report.method == "fingerprint"
+        else f"the schema its {len(report.migrations)} applied migration(s) build"
+    )
+    return DriftFound(
+        f"the database's schema differs from {source}: {count} difference(s)",
+        hint="a `+` was added to the database by hand, a `-` removed from it; write a "
+        "migration for changes to keep, or undo them",
+    )

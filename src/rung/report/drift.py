@@ -1,0 +1,80 @@
+"""Output of `rung drift` and `rung verify`: one line per difference or per migration as
+text, or one JSON document. The error line and hint come from the reporter."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rung.config import redact
+from rung.drift import DriftReport
+from rung.verify import VerifyReport
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(redact(text) + "\n")
+    sys.stdout.flush()
+
+
+def show_drift(report: DriftReport, *, as_json: bool, quiet: bool = False) -> None:
+    if as_json:
+        _write(
+            json.dumps(
+                {
+                    "database": report.database,
+                    "method": report.method,
+                    "drift": report.drifted,
+                    "migrations": list(report.migrations),
+                    "notes": list(report.notes),
+                    "changes": [change.as_dict() for change in report.changes],
+                }
+            )
+        )
+        return
+    if quiet:
+        return
+    for note in report.notes:
+        _write(f"note: {note}")
+    for change in report.changes:
+        _write(change.text)
+    if not report.drifted:
+        source = (
+            "the schema recorded after the last `rung up`"
+            if report.method == "fingerprint"
+            else f"what its {len(report.migrations)} applied migration(s) build"
+        )
+        _write(f"no drift: the database's schema is {source}")
+
+
+def show_verify(report: VerifyReport, *, as_json: bool, quiet: bool = False) -> None:
+    if as_json:
+        failure = report.failure
+        document: dict[str, Any] = {
+            "ok": report.ok,
+            "failure": failure.label if failure else None,
+            "prepared": list(report.prepared),
+            "migrations": [
+                {
+                    "migration": check.label,
+                    "version": check.version,
+                    "outcome": check.outcome,
+                    "error": check.error,
+                    "changes": [change.as_dict() for change in check.changes],
+                }
+                for check in report.checks
+            ],
+        }
+        _write(json.dumps(document))
+        return
+    if quiet:
+        return
+    if report.prepared:
+        _write(f"applied first, not tested: {len(report.prepared)} older migration(s)")
+    width = max((len(check.label) for check in report.checks), default=0)
+    for check in report.checks:
+        _write(f"{check.label:<{width}}  {check.summary}")
+        for change in check.changes:
+            _write(f"    {change.text}")
+    if report.ok:
+        _write(f"verified {len(report.checks)} migration(s)")

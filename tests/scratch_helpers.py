@@ -1,0 +1,60 @@
+"""Shared by the drift and verify tests: sample migrations, the scratch databases a server
+holds, and the real `rung` command in a process of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import Backend
+from rung.scratch import SCRATCH_PREFIX
+
+USERS = """-- rung:up
+CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL);
+CREATE INDEX ix_users_email ON users (email);
+-- rung:down
+DROP TABLE users;
+"""
+POSTS = """-- rung:up
+CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100));
+-- rung:down
+DROP TABLE posts;
+"""
+TAGS = """-- rung:up
+CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));
+-- rung:down
+DROP TABLE tags;
+"""
+GOOD = {"001_users.sql": USERS, "002_posts.sql": POSTS, "003_tags.sql": TAGS}
+
+
+def scratch_databases(backend: Backend, tmp_path: Path) -> set[str]:
+    """Scratch databases (SQLite: files) rung left on the backend's server."""
+    if backend.name == "sqlite":
+        return {path.name for path in tmp_path.rglob(SCRATCH_PREFIX + "*")}
+    sql = {
+        "postgresql": "SELECT datname FROM pg_database WHERE datname LIKE %s",
+        "mariadb": "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s",
+    }[backend.name]
+    return {row[0] for row in backend.query(sql, (SCRATCH_PREFIX + "%",))}
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def run_rung(cwd: Path, *args: str) -> Outcome:
+    """`python -m rung.cli ARGS...` in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rung.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)
