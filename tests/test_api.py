@@ -493,3 +493,15 @@ def test_unterminated_string_is_reported_before_anything_runs(backend, migration
     with pytest.raises(ScriptError, match="002_bad.sql:1"):
         migrator(backend, migrations).up()
     assert "users" not in backend.tables()
+
+
+def test_reading_a_sqlite_database_that_does_not_exist_does_not_create_it(tmp_path, migrations):
+    three(migrations)
+    url = f"sqlite:///{tmp_path / 'not_yet.db'}"
+    m = Migrator(url, migrations)
+    assert m.status().count(PENDING) == 3
+    assert m.history() == [] and m.validate().ok
+    assert len(m.up(dry_run=True).steps) == 3
+    assert not (tmp_path / "not_yet.db").exists()
+    m.up()
+    assert (tmp_path / "not_yet.db").exists()

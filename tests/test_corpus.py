@@ -1,13 +1,11 @@
-"""Real migration folders from public projects, run unmodified (file contents untouched).
+"""Real migration folders from public projects, run unmodified and in place.
 
-Authelia's layout (`V0001.Initial_Schema.up.sql`) is copied under rung's own names
-(`0001_Initial_Schema.up.sql`); the SQL inside is byte for byte the project's.
+Authelia's layout (`V0001.Initial_Schema.up.sql`) is read where it lies with one config
+line, `pattern`; the folder is read-only to rung (no rung.sum is written there).
 """
 
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,19 +17,16 @@ from rung.errors import MigrationFailed
 from rung.plan import FAILED
 
 AUTHELIA_FOLDER = {"sqlite": "sqlite", "postgresql": "postgres", "mariadb": "mysql"}
-_AUTHELIA_NAME = re.compile(r"^V(?P<version>\d+)\.(?P<name>\w+)\.(?P<direction>up|down)\.sql$")
+AUTHELIA_PATTERN = r"^V(?P<version>\d+)\.(?P<name>\w+)\.(?P<direction>up|down)\.sql$"
 
 
-def authelia(backend: Backend, target: Path) -> Path:
-    source = corpus("authelia", AUTHELIA_FOLDER[backend.name])
-    target.mkdir()
-    for path in source.iterdir():
-        match = _AUTHELIA_NAME.match(path.name)
-        assert match, f"unexpected file in the corpus: {path.name}"
-        shutil.copyfile(
-            path, target / f"{match['version']}_{match['name']}.{match['direction']}.sql"
-        )
-    return target
+def authelia(backend: Backend) -> Path:
+    return corpus("authelia", AUTHELIA_FOLDER[backend.name])
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file in the folder with its size and modification time."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
 
 
 def migrator(backend: Backend, folder: Path) -> Migrator:
@@ -39,6 +34,7 @@ def migrator(backend: Backend, folder: Path) -> Migrator:
     settings = Settings(
         database=backend.url.text,
         directory=folder,
+        pattern=AUTHELIA_PATTERN,
         on_connect="authelia_hooks:on_connect",
         config_file=FIXTURES / "rung.toml",
     )
@@ -46,8 +42,9 @@ def migrator(backend: Backend, folder: Path) -> Migrator:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-def test_authelia_applies_rolls_back_completely_and_reapplies(backend, tmp_path):
-    folder = authelia(backend, tmp_path / "authelia")
+def test_authelia_applies_rolls_back_completely_and_reapplies(backend):
+    folder = authelia(backend)
+    before = snapshot(folder)
     m = migrator(backend, folder)
     applied = m.up()
     assert len(applied.steps) == 26
@@ -59,15 +56,18 @@ def test_authelia_applies_rolls_back_completely_and_reapplies(backend, tmp_path)
     assert len(m.up().steps) == 26
     assert backend.tables() == tables
     assert m.status().up_to_date
+    assert [i.version_text for i in m.status().migrations][:2] == ["0001", "0002"]
+    assert snapshot(folder) == before and not (folder / "rung.sum").exists()
 
 
 @pytest.mark.parametrize("backend", ["mariadb"], indirect=True)
-def test_authelia_on_mariadb_applies_and_rolls_back_as_far_as_its_files_allow(backend, tmp_path):
+def test_authelia_on_mariadb_applies_and_rolls_back_as_far_as_its_files_allow(backend):
     """Authelia's MySQL downs cannot pass V0007 after V0012's down: V0012's down recreates
     webauthn_devices with an index named `kid`, and V0007's down creates `kid` again. The
     files, sent as whole scripts straight to MariaDB, fail the same way (checked by hand);
     rung must stop there with the server's message and exact progress."""
-    folder = authelia(backend, tmp_path / "authelia")
+    folder = authelia(backend)
+    before = snapshot(folder)
     m = migrator(backend, folder)
     tables = None
     assert len(m.up().steps) == 26
@@ -79,6 +79,7 @@ def test_authelia_on_mariadb_applies_and_rolls_back_as_far_as_its_files_allow(ba
     m.down(target=(7,))
     with pytest.raises(MigrationFailed, match="Duplicate key name 'kid'") as failure:
         m.down()
-    assert "0007_ConsistencyFixes.down.sql:32" in failure.value.message
-    item = {i.label: i for i in m.status().migrations}["0007_ConsistencyFixes"]
+    assert "V0007.ConsistencyFixes.down.sql:32" in failure.value.message
+    item = {i.label: i for i in m.status().migrations}["V0007.ConsistencyFixes"]
     assert item.state == FAILED and item.applied.failure.statements_done == 29  # lines 1-31
+    assert snapshot(folder) == before and not (folder / "rung.sum").exists()

@@ -203,3 +203,20 @@ def test_ctrl_c_mid_migration_records_what_happened(backend, migrations):
         assert item.applied.failure.statements_done == 2
         assert m.up().steps[0].resume_from == 2
     assert {"a_table", "b_table"} <= backend.tables()
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_migrations(tmp_path, migrations):
+    """`rung up | head -1`: the pipe closes after one line; every migration still applies."""
+    for i in range(1, 201):
+        write(migrations, {f"{i:03d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER);"})
+    url = f"sqlite:///{tmp_path / 'piped.db'}"
+    proc = subprocess.Popen(
+        [*RUNG, "-d", url, "--dir", str(migrations), "up"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().startswith("✓ applied 001_t1")
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    assert Migrator(url, migrations).status().count(APPLIED) == 200

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rung import plan as planning
 from rung.config import Settings, connection_hook, load_settings
-from rung.dialects import Dialect, connect
+from rung.dialects import Dialect, connect, dialect_for
 from rung.errors import ConfigError, InvalidMigrations, RequestRefused, ScriptError
 from rung.history import History
 from rung.model import (
@@ -26,6 +26,7 @@ from rung.model import (
 )
 from rung.plan import MigrationStatus
 from rung.source import check, discover, integrity
+from rung.source.adapters import Layout, layout_for
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -112,8 +113,21 @@ class Migrator:
         return self.settings.directory
 
     # -- reading --------------------------------------------------------------------------
-    def migrations(self) -> list[Migration]:
-        return discover(self.directory)
+    @property
+    def layout(self) -> Layout:
+        """How the folder's files are named: rung's own rules, or `format` / `pattern`."""
+        return layout_for(self.settings.format, self.settings.pattern)
+
+    @property
+    def dialect_name(self) -> str | None:
+        """The configured database's dialect, to pick per-dialect variants; None without one."""
+        if not self.settings.database:
+            return None
+        return dialect_for(self.settings.url()).name
+
+    def migrations(self, *, parse: bool = False) -> list[Migration]:
+        """The folder's migrations; with `parse`, every file's problems are reported at once."""
+        return discover(self.directory, parse=parse, layout=self.layout, dialect=self.dialect_name)
 
     def status(self) -> StatusReport:
         migrations = self.migrations()
@@ -135,7 +149,7 @@ class Migrator:
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
         try:
-            migrations = discover(self.directory, parse=True)
+            migrations = self.migrations(parse=True)
         except InvalidMigrations as exc:
             return ValidationReport(list(exc.details) or [exc.message])
         if not self.settings.database:
@@ -165,7 +179,7 @@ class Migrator:
         allow_out_of_order: bool = False,
     ) -> RunResult:
         migrations = self.migrations()
-        integrity.require_fresh(self.directory)
+        integrity.require_fresh(self.directory, layout=self.layout)
 
         def make_plan(items: list[MigrationStatus]) -> Plan:
             return planning.plan_up(items, target=target, allow_out_of_order=allow_out_of_order)
@@ -217,7 +231,7 @@ class Migrator:
         if only_if_present:
             if not integrity.exists(self.directory):
                 return None
-            found = integrity.verify(self.directory)
+            found = integrity.verify(self.directory, self.layout)
             if found.tampered:
                 raise InvalidMigrations(
                     f"{found.path} is broken (a merge conflict, or edited by hand); "
@@ -225,7 +239,7 @@ class Migrator:
                     details=found.problems(),
                     hint=integrity.STALE_HINT,
                 )
-        return integrity.write(self.directory)
+        return integrity.write(self.directory, self.layout)
 
     def rebase(self, version: Version, *, now: datetime) -> RebaseResult:
         """Renumber a migration no database has applied to a version after the newest one."""
@@ -440,7 +454,9 @@ class Migrator:
         """Connected, and for writes holding the migration lock with the history table present."""
         settings = self.settings
         hook = connection_hook(settings)
-        dialect, conn = connect(settings.url(), lock_timeout=settings.lock_timeout)
+        dialect, conn = connect(
+            settings.url(), lock_timeout=settings.lock_timeout, read_only=not write
+        )
         lock = None
         try:
             if hook is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rung import plan as planning
 from rung.errors import InvalidMigrations
 from rung.model import Migration, format_version
-from rung.source import discover, integrity
+from rung.source import integrity
 
 if TYPE_CHECKING:
     from rung.api import Migrator
@@ -55,7 +55,7 @@ def run_check(
     problems: list[CheckProblem] = []
     migrations: list[Migration] | None
     try:
-        migrations = discover(directory, parse=True)
+        migrations = migrator.migrations(parse=True)
     except InvalidMigrations as exc:
         migrations = None
         problems += [CheckProblem(ERROR, "invalid", line) for line in exc.details or [exc.message]]

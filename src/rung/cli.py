@@ -122,7 +122,20 @@ class _Context:
     def migrator(self) -> Any:
         from rung.api import Migrator
 
-        return Migrator(settings=self.settings(), on_event=self.reporter.event)
+        return Migrator(settings=self.settings(), on_event=self._event)
+
+    def _event(self, event: Any) -> None:
+        # A reader that went away (`rung up | head`) must not stop a migration half-way.
+        try:
+            self.reporter.event(event)
+        except BrokenPipeError:
+            _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Send the rest of standard output nowhere: its reader has closed the pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _run(body: Callable[[_Context], int | None]) -> None:
@@ -140,6 +153,9 @@ def _run(body: Callable[[_Context], int | None]) -> None:
     except KeyboardInterrupt:
         context.reporter.error(Interrupted("interrupted; nothing more was run"))
         code = Interrupted.exit_code
+    except BrokenPipeError:  # the reader of our output stopped reading: not an error here
+        _silence_stdout()
+        code = 0
     except Exception as exc:  # a bug in rung: show it, without secrets
         text = redact("".join(traceback.format_exception(exc)))
         context.reporter.error(
@@ -523,9 +539,7 @@ def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None
         if files:
             migrations = load_files(files)
         else:
-            from rung.source.native import discover
-
-            migrations = [m for m in discover(settings.directory, parse=True) if m.kind == "sql"]
+            migrations = [m for m in c.migrator().migrations(parse=True) if m.kind == "sql"]
         findings = run_lint(migrations, dialect=name, settings=settings.lint)
         show(
             findings,

@@ -167,6 +167,8 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     on_connect: str | None = None  # "package.module:function", called with each new connection
     lint: LintSettings = LintSettings()
+    format: str | None = None  # migration file layout: rung (default), flyway, dbmate, ...
+    pattern: str | None = None  # file-name regex with named groups; implies format "pattern"
     env: str | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
@@ -189,6 +191,8 @@ _KEYS = {
     "lock_timeout",
     "on_connect",
     "lint",
+    "format",
+    "pattern",
 }
 _LINT_KEYS = {"disable", "severity", "target_version"}
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
@@ -255,6 +259,8 @@ def load_settings(
         lock_timeout=timeout,
         on_connect=str(values["on_connect"]) if "on_connect" in values else None,
         lint=_lint_settings(values.get("lint"), sources.get("lint")),
+        format=_layout_setting(values, sources, "format"),
+        pattern=_layout_setting(values, sources, "pattern"),
         env=env,
         config_file=found,
         sources=sources,
@@ -306,6 +312,22 @@ def _check_table(table: dict[str, object], source: str) -> dict[str, object]:
             hint=f"known settings: {', '.join(sorted(_KEYS))}",
         )
     return dict(table)
+
+
+def _layout_setting(values: dict[str, object], sources: dict[str, str], key: str) -> str | None:
+    """`format` or `pattern`, checked together: a known format, a regex with a version group."""
+    from rung.source.adapters import layout_for
+
+    for name in ("format", "pattern"):
+        if name in values and not isinstance(values[name], str):
+            raise ConfigError(f"{sources[name]}: `{name}` must be a string")
+    try:
+        layout_for(values.get("format"), values.get("pattern"))  # type: ignore[arg-type]
+    except ConfigError as exc:
+        where = sources.get("pattern") or sources.get("format")
+        raise ConfigError(f"{where}: {exc.message}", hint=exc.hint) from None
+    value = values.get(key)
+    return str(value) if value is not None else None
 
 
 def _lint_settings(table: object, source: str | None) -> LintSettings:

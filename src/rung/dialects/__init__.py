@@ -31,10 +31,12 @@ def dialect_for(url: DatabaseURL, *, lock_timeout: float = 60.0) -> Dialect:
     return Generic(url, lock_timeout=lock_timeout)
 
 
-def connect(url: DatabaseURL, *, lock_timeout: float = 60.0) -> tuple[Dialect, Any]:
+def connect(
+    url: DatabaseURL, *, lock_timeout: float = 60.0, read_only: bool = False
+) -> tuple[Dialect, Any]:
     """Open a connection and return it with the dialect that fits the server behind it."""
     dialect = dialect_for(url, lock_timeout=lock_timeout)
-    conn = dialect.connect()
+    conn = dialect.connect(read_only=read_only)
     if dialect.name == "mysql" and "mariadb" in conn.get_server_info().lower():
         from rung.dialects.mysql import MariaDB
 

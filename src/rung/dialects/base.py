@@ -66,7 +66,9 @@ class Dialect:
         self.lock_timeout = lock_timeout
 
     # -- connections -----------------------------------------------------------------
-    def connect(self) -> Any:
+    def connect(self, *, read_only: bool = False) -> Any:
+        """A DB-API connection in autocommit mode. `read_only`: the caller will not write,
+        so nothing (such as a database file) need be created for it."""
         raise NotImplementedError
 
     def connection_failed(self, exc: BaseException) -> ConnectError:
@@ -205,6 +207,11 @@ class Dialect:
         raise NotImplementedError
 
     def drop_database(self, name: str) -> None:
+        raise NotImplementedError
+
+    def clone_database(self, source_name: str, target_name: str) -> DatabaseURL:
+        """A new database `target_name` holding a copy of the scratch database `source_name`
+        (schema, data, rung's history): how the pytest plugin hands each test a migrated one."""
         raise NotImplementedError
 
 

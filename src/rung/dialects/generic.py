@@ -21,7 +21,7 @@ class Generic(Dialect):
     transactional_ddl = False
     table_exists_sql = ""
 
-    def connect(self) -> Any:
+    def connect(self, *, read_only: bool = False) -> Any:
         try:
             from sqlalchemy import create_engine
             from sqlalchemy.exc import ArgumentError, NoSuchModuleError

@@ -38,7 +38,7 @@ class MySQL(Dialect):
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
 
-    def connect(self, database: str | None = None) -> Any:
+    def connect(self, database: str | None = None, *, read_only: bool = False) -> Any:
         url = self.url
         options: dict[str, Any] = {
             "host": url.host or "localhost",
@@ -133,6 +133,75 @@ class MySQL(Dialect):
                 cur.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
         finally:
             admin.close()
+
+    def clone_database(self, source_name: str, target_name: str) -> DatabaseURL:
+        # No server-side copy exists: recreate each object from SHOW CREATE, then copy rows.
+        url = self.create_database(target_name)
+        src = self.quote(source_name)
+        conn = self.connect(database=target_name)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET FOREIGN_KEY_CHECKS = 0")
+                cur.execute(f"SHOW FULL TABLES FROM {src}")
+                objects = list(cur.fetchall())
+                views = [name for name, kind in objects if kind == "VIEW"]
+                for table in [name for name, kind in objects if kind != "VIEW"]:
+                    self._clone_table(cur, source_name, table)
+                self._clone_views(cur, source_name, views)
+                for kind, name in self._routines(cur, source_name):
+                    cur.execute(f"SHOW CREATE {kind} {src}.{self.quote(name)}")
+                    cur.execute(cur.fetchone()[2])
+        finally:
+            conn.close()
+        return url
+
+    def _clone_table(self, cur: Any, source_name: str, table: str) -> None:
+        qualified = f"{self.quote(source_name)}.{self.quote(table)}"
+        cur.execute(f"SHOW CREATE TABLE {qualified}")
+        cur.execute(cur.fetchone()[1])
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s AND extra NOT LIKE %s"
+            " ORDER BY ordinal_position",
+            (source_name, table, "%GENERATED%"),
+        )
+        columns = ", ".join(self.quote(row[0]) for row in cur.fetchall())
+        cur.execute(
+            f"INSERT INTO {self.quote(table)} ({columns}) SELECT {columns} FROM {qualified}"
+        )
+
+    def _clone_views(self, cur: Any, source_name: str, views: list[str]) -> None:
+        """Views name the source database in their text; a view may read another, so
+        those that fail wait for the next round."""
+        prefix = self.quote(source_name) + "."
+        pending = list(views)
+        while pending:
+            failed: list[str] = []
+            error: Exception | None = None
+            for view in pending:
+                cur.execute(f"SHOW CREATE VIEW {prefix}{self.quote(view)}")
+                try:
+                    cur.execute(cur.fetchone()[1].replace(prefix, ""))
+                except pymysql.MySQLError as exc:
+                    failed.append(view)
+                    error = exc
+            if len(failed) == len(pending):
+                raise error or RuntimeError("views could not be cloned")
+            pending = failed
+
+    def _routines(self, cur: Any, source_name: str) -> list[tuple[str, str]]:
+        cur.execute(
+            "SELECT routine_type, routine_name FROM information_schema.routines"
+            " WHERE routine_schema = %s",
+            (source_name,),
+        )
+        found = [(kind, name) for kind, name in cur.fetchall()]
+        cur.execute(
+            "SELECT 'TRIGGER', trigger_name FROM information_schema.triggers"
+            " WHERE trigger_schema = %s ORDER BY action_order",
+            (source_name,),
+        )
+        return found + [(kind, name) for kind, name in cur.fetchall()]
 
 
 class MariaDB(MySQL):

@@ -45,7 +45,7 @@ class PostgreSQL(Dialect):
         # psycopg takes libpq URIs; drop SQLAlchemy's "+driver" and the "postgres" alias.
         return "postgresql://" + url.text.split("://", 1)[1]
 
-    def connect(self, database: str | None = None) -> Any:
+    def connect(self, database: str | None = None, *, read_only: bool = False) -> Any:
         params = {"application_name": APPLICATION_NAME}
         if "connect_timeout" not in self.url.query:
             params["connect_timeout"] = "10"
@@ -140,3 +140,16 @@ class PostgreSQL(Dialect):
             admin.execute(f"DROP DATABASE IF EXISTS {self.quote(name)} WITH (FORCE)")
         finally:
             admin.close()
+
+    def clone_database(self, source_name: str, target_name: str) -> DatabaseURL:
+        # A server-side copy of the template's files, far faster than migrating again. The
+        # template must have no open connection: rung closes its own after each command.
+        admin = self.connect()
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {self.quote(target_name)} WITH (FORCE)")
+            admin.execute(
+                f"CREATE DATABASE {self.quote(target_name)} TEMPLATE {self.quote(source_name)}"
+            )
+        finally:
+            admin.close()
+        return self.url.with_database(target_name)

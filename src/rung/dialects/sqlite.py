@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,13 +39,15 @@ class SQLite(Dialect):
         assert self.url.path is not None
         return self.url.path
 
-    def connect(self) -> Any:
+    def connect(self, *, read_only: bool = False) -> Any:
         path = self.path
         if path != ":memory:" and not Path(path).parent.is_dir():
             raise ConnectError(
                 f"cannot open SQLite database {path}: folder {Path(path).parent} does not exist",
                 hint="create the folder, or fix the path in the database URL",
             )
+        if read_only and path != ":memory:" and not Path(path).exists():
+            path = ":memory:"  # a file not made yet is an empty database; reading must not make it
         try:
             conn = sqlite3.connect(path, timeout=self.lock_timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -80,3 +83,13 @@ class SQLite(Dialect):
         folder = Path(self.path).parent if self.path != ":memory:" else Path.cwd()
         for suffix in ("", "-journal", "-wal", "-shm"):
             (folder / f"{name}.db{suffix}").unlink(missing_ok=True)
+
+    def clone_database(self, source_name: str, target_name: str) -> DatabaseURL:
+        folder = Path(self.path).parent if self.path != ":memory:" else Path.cwd()
+        target = folder / f"{target_name}.db"
+        self.drop_database(target_name)
+        # The backup API copies a consistent snapshot, whatever the journal mode.
+        source = closing(sqlite3.connect(folder / f"{source_name}.db"))
+        with source as original, closing(sqlite3.connect(target)) as copy:
+            original.backup(copy)
+        return parse_url(f"sqlite:///{target}")

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from rung.errors import InvalidMigrations
 from rung.model import Version
-from rung.source.native import checksum
+from rung.source.adapters import FileName, Layout
+from rung.source.native import NATIVE, checksum
 
 SUM_FILE = "rung.sum"
 FORMAT_LINE = "rung-sum 1"
@@ -67,16 +68,24 @@ class Verification:
         return lines
 
 
-def migration_files(directory: Path) -> list[Path]:
-    """The files discovery reads (.sql and .py, not hidden, not dunder), in version order."""
+def migration_files(directory: Path, layout: Layout = NATIVE) -> list[Path]:
+    """The files discovery reads (by default .sql and .py, not hidden, not dunder), in
+    version order; `layout` is the one discovery uses, so both see the same files."""
     names = [
         entry.name
         for entry in os.scandir(directory)
-        if entry.is_file()
-        and entry.name.endswith((".sql", ".py"))
-        and not entry.name.startswith((".", "__"))
+        if entry.is_file() and layout.candidate(entry.name)
     ]
-    return [directory / name for name in sorted(names, key=_order)]
+    if layout is NATIVE:
+        return [directory / name for name in sorted(names, key=_order)]
+    return [
+        directory / name for name in sorted(names, key=lambda name: _layout_order(name, layout))
+    ]
+
+
+def _layout_order(name: str, layout: Layout) -> tuple[Version, str]:
+    found = layout.match(name)
+    return (found.version if isinstance(found, FileName) else ()), name
 
 
 def version_of(name: str) -> Version | None:
@@ -89,10 +98,12 @@ def _order(name: str) -> tuple[Version, str]:
     return version_of(name) or (), name
 
 
-def render(directory: Path) -> str:
+def render(directory: Path, layout: Layout = NATIVE) -> str:
     """The rung.sum text for the folder as it is now: deterministic, LF line endings."""
     lines = [FORMAT_LINE]
-    lines += [f"{checksum(path.read_bytes())}  {path.name}" for path in migration_files(directory)]
+    lines += [
+        f"{checksum(path.read_bytes())}  {path.name}" for path in migration_files(directory, layout)
+    ]
     return _with_total(lines)
 
 
@@ -105,11 +116,11 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write(directory: Path) -> Path:
+def write(directory: Path, layout: Layout = NATIVE) -> Path:
     """Write (or refresh) rung.sum; returns its path."""
     path = directory / SUM_FILE
     with open(path, "w", encoding="utf-8", newline="\n") as file:
-        file.write(render(directory))
+        file.write(render(directory, layout))
     return path
 
 
@@ -117,7 +128,7 @@ def exists(directory: Path) -> bool:
     return (directory / SUM_FILE).is_file()
 
 
-def verify(directory: Path) -> Verification:
+def verify(directory: Path, layout: Layout = NATIVE) -> Verification:
     """Compare rung.sum with the folder: files added, removed or changed, and its own total."""
     path = directory / SUM_FILE
     if not path.is_file():
@@ -140,7 +151,7 @@ def verify(directory: Path) -> Verification:
     total = _TOTAL.match(lines[-1]) if len(lines) > 1 else None
     if total is None:
         return Verification(path, True, unreadable="its last line is not `total <sha256>`")
-    current = {p.name: checksum(p.read_bytes()) for p in migration_files(directory)}
+    current = {p.name: checksum(p.read_bytes()) for p in migration_files(directory, layout)}
     return Verification(
         path,
         True,
@@ -163,9 +174,9 @@ STALE_HINT = (
 )
 
 
-def require_fresh(directory: Path, doing: str = "nothing was run") -> None:
+def require_fresh(directory: Path, doing: str = "nothing was run", layout: Layout = NATIVE) -> None:
     """Raise InvalidMigrations, naming the files, when a present rung.sum does not match."""
-    result = verify(directory)
+    result = verify(directory, layout)
     if result.ok:
         return
     raise InvalidMigrations(

@@ -17,21 +17,18 @@ from pathlib import Path
 
 from rung.errors import ConfigError, InvalidMigrations, ScriptError
 from rung.model import Content, Migration, Script, format_version
+from rung.source import variants
+from rung.source.adapters import AdaptedMigration, FileName, Layout
+from rung.source.adapters.rung import LAYOUT as NATIVE
 
 CHECKSUM_VERSION = 1
 
-_NAME = re.compile(
-    r"^(?P<version>\d+(?:\.\d+)*)_(?P<name>[^/\\]+?)(?:\.(?P<direction>up|down))?\.(?P<ext>sql|py)$"
-)
 _DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*rung:[ \t]*(?P<word>[\w-]*)(?P<rest>.*)$", re.IGNORECASE)
 # Lines end at \r\n, \r or \n only, as in the statement splitter (not at form feeds).
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 _KNOWN_DIRECTIVES = {"up", "down", "no-transaction", "allow"}
-NAME_HINT = (
-    "name migrations <version>_<name>.sql or .py, e.g. 001_add_users.sql or "
-    "20261127103000_add_users.sql (paired files: 001_add_users.up.sql and .down.sql)"
-)
+NAME_HINT = NATIVE.hint
 
 
 def checksum(data: bytes) -> str:
@@ -48,11 +45,15 @@ class _Problems:
         self.lines.append(f"{where}: {message}")
 
 
-def discover(directory: Path, *, parse: bool = False) -> list[Migration]:
+def discover(
+    directory: Path, *, parse: bool = False, layout: Layout = NATIVE, dialect: str | None = None
+) -> list[Migration]:
     """All migrations in `directory`, sorted by version; InvalidMigrations lists every problem.
 
     Files are read and checksummed; with `parse`, their scripts are parsed too, so that
-    problems inside files are reported with those of the folder.
+    problems inside files are reported with those of the folder. `layout` says how files
+    are named (rung's own rules unless the config chose another tool's format); `dialect`
+    names the database, to pick per-dialect variants (`005_x.postgresql.sql`).
     """
     if not directory.is_dir():
         raise ConfigError(
@@ -61,31 +62,37 @@ def discover(directory: Path, *, parse: bool = False) -> list[Migration]:
         )
     problems = _Problems()
     groups: dict[tuple[int, ...], dict[str, Path]] = {}
-    names: dict[tuple[int, ...], str] = {}
+    names: dict[tuple[int, ...], FileName] = {}
+    files: list[tuple[Path, FileName, str | None]] = []
     for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        if not entry.is_file() or entry.name.startswith("."):
-            continue
-        if not entry.name.endswith((".sql", ".py")) or entry.name.startswith("__"):
+        if not entry.is_file() or not layout.candidate(entry.name):
             continue
         path = Path(entry.path)
-        match = _NAME.match(entry.name)
-        if match is None or (match["ext"] == "py" and match["direction"]):
-            problems.add(path, "not a valid migration file name")
+        base, tag = variants.split_tag(entry.name)
+        found = layout.match(base) if tag else None
+        if not isinstance(found, FileName):
+            found, tag = layout.match(entry.name), None
+        if isinstance(found, str):
+            problems.add(path, found)
             continue
-        version = tuple(int(part) for part in match["version"].split("."))
-        role = match["direction"] or match["ext"]
+        files.append((path, found, tag))
+    for path, found in variants.choose(files, dialect):
+        version, role = found.version, found.role
         group = groups.setdefault(version, {})
         # Only an .up.sql and a .down.sql of the same name share a version.
         pairs = role in ("up", "down") and set(group) <= {"up", "down"} - {role}
-        if group and not (pairs and names[version] == match["name"]):
+        if group and not (pairs and names[version].name == found.name):
             others = ", ".join(str(p.name) for p in group.values())
             problems.add(path, f"version {format_version(version)} is also used by {others}")
             continue
         group[role] = path
-        names.setdefault(version, match["name"])
+        if role != "down" or version not in names:
+            names[version] = found
     migrations = []
     for version, group in groups.items():
-        migration = _load(version, names[version], group, problems)
+        migration = _load(version, names[version].name, group, problems)
+        if migration is not None and layout is not NATIVE:
+            migration = _adapted(migration, names[version], layout)
         if migration is not None:
             migrations.append(migration)
     if parse:
@@ -94,12 +101,18 @@ def discover(directory: Path, *, parse: bool = False) -> list[Migration]:
         raise InvalidMigrations(
             f"{len(problems.lines)} problem(s) in {directory}",
             details=problems.lines,
-            hint=NAME_HINT
+            hint=layout.hint
             if any("name" in line for line in problems.lines)
             else "fix the files listed, then run the command again",
         )
     migrations.sort(key=lambda m: m.version)
     return migrations
+
+
+def _adapted(migration: Migration, found: FileName, layout: Layout) -> AdaptedMigration:
+    """The migration as another tool's layout reads it: its version text and sections."""
+    fields = {name: getattr(migration, name) for name in Migration.__dataclass_fields__}
+    return AdaptedMigration(**fields, written_version=found.version_text, splitter=layout.splitter)
 
 
 def _load(
