@@ -7,7 +7,10 @@ CI=true, where it fails them: CI must never pass by skipping.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,6 +105,53 @@ class Backend:
             f"SELECT version, event, outcome, statements_done FROM {table}"
             " WHERE event <> 'layout' ORDER BY id"
         )
+
+
+URL_VARIABLES = ("RUNG_DATABASE_URL", "DATABASE_URL")
+_SCRIPT = Path(sys.executable).with_name("rung")
+RUNG = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "rung.cli"]
+
+
+@dataclass
+class Outcome:
+    """What a `rung` command did: exit code, standard output, standard error."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """The one JSON document on stdout (fails if there is more than one line)."""
+        lines = self.out.splitlines()
+        assert len(lines) == 1, self.out
+        return json.loads(lines[0])
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.out.splitlines()]
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without database URLs, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in URL_VARIABLES}
+    env.update(extra)
+    return env
+
+
+def run_rung(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
+    """Run the installed `rung` script in a process of its own, as a user would."""
+    done = subprocess.run(
+        [*RUNG, *args],
+        cwd=cwd,
+        env=clean_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture(params=BACKENDS)

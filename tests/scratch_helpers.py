@@ -1,11 +1,8 @@
-"""Shared by the drift and verify tests: sample migrations, the scratch databases a server
-holds, and the real `rung` command in a process of its own."""
+"""Shared by the drift and verify tests: sample migrations and the scratch databases a
+server holds."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import Backend
@@ -39,22 +36,3 @@ def scratch_databases(backend: Backend, tmp_path: Path) -> set[str]:
         "mariadb": "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s",
     }[backend.name]
     return {row[0] for row in backend.query(sql, (SCRATCH_PREFIX + "%",))}
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-def run_rung(cwd: Path, *args: str) -> Outcome:
-    """`python -m rung.cli ARGS...` in a process of its own."""
-    done = subprocess.run(
-        [sys.executable, "-m", "rung.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return Outcome(done.returncode, done.stdout, done.stderr)

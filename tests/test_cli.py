@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from conftest import Backend, write
+from conftest import RUNG, URL_VARIABLES, Backend, Outcome, clean_env, run_rung, write
 from rung import __version__
 from rung.cli import main
 
 README = Path(__file__).parent.parent / "README.md"
-_SCRIPT = Path(sys.executable).with_name("rung")
-RUNG = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "rung.cli"]
-URL_VARIABLES = ("RUNG_DATABASE_URL", "DATABASE_URL")
 
 USERS = """-- rung:up
 CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);
@@ -50,26 +43,6 @@ DROP TABLE tags;
 """
 
 
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        """The one JSON document on stdout (fails if there is more than one line)."""
-        lines = self.out.splitlines()
-        assert len(lines) == 1, self.out
-        return json.loads(lines[0])
-
-    def json_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.out.splitlines()]
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
 Rung = Callable[..., Outcome]
 
 
@@ -86,25 +59,6 @@ def rung(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Rung:
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
     return invoke
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in URL_VARIABLES}
-    env.update(extra)
-    return env
-
-
-def run_process(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
-    """Run the installed `rung` script in a process of its own."""
-    done = subprocess.run(
-        [*RUNG, *args],
-        cwd=cwd,
-        env=clean_env() if env is None else env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return Outcome(done.returncode, done.stdout, done.stderr)
 
 
 def folder(path: Path, files: dict[str, str]) -> Path:
@@ -131,19 +85,19 @@ def db_label(backend: Backend) -> str:
 
 
 def test_init_then_new_then_up_works_with_the_default_sqlite_config(tmp_path):
-    init = run_process(tmp_path, "init")
+    init = run_rung(tmp_path, "init")
     assert init.code == 0, init.err
     assert (tmp_path / "migrations").is_dir() and (tmp_path / "rung.toml").is_file()
     assert "created migrations/, rung.toml" in init.out
-    new = run_process(tmp_path, "new", "add users")
+    new = run_rung(tmp_path, "new", "add users")
     assert new.code == 0, new.err
     [created] = (tmp_path / "migrations").iterdir()
     created.write_text(USERS, encoding="utf-8")
-    up = run_process(tmp_path, "up")
+    up = run_rung(tmp_path, "up")
     assert up.code == 0, up.err
     tables = sqlite3.connect(tmp_path / "app.db").execute("SELECT name FROM sqlite_master")
     assert "users" in {row[0] for row in tables}
-    assert run_process(tmp_path, "status", "--exit-code").code == 0
+    assert run_rung(tmp_path, "status", "--exit-code").code == 0
 
 
 def test_init_is_idempotent_and_leaves_existing_files_alone(rung, tmp_path):
@@ -697,12 +651,12 @@ def test_rung_database_url_beats_database_url(rung, backend, migrations, tmp_pat
 
 def test_database_url_variable_and_flag_through_the_real_command(tmp_path):
     folder(tmp_path / "migrations", {"001_users.sql": USERS})
-    assert run_process(tmp_path, "up", env=clean_env(DATABASE_URL="sqlite:///plain.db")).code == 0
+    assert run_rung(tmp_path, "up", env=clean_env(DATABASE_URL="sqlite:///plain.db")).code == 0
     assert (tmp_path / "plain.db").exists()
     env = clean_env(RUNG_DATABASE_URL="sqlite:///rung.db", DATABASE_URL="sqlite:///plain2.db")
-    assert run_process(tmp_path, "up", env=env).code == 0
+    assert run_rung(tmp_path, "up", env=env).code == 0
     assert (tmp_path / "rung.db").exists() and not (tmp_path / "plain2.db").exists()
-    assert run_process(tmp_path, "up", "-d", "sqlite:///flag.db", env=env).code == 0
+    assert run_rung(tmp_path, "up", "-d", "sqlite:///flag.db", env=env).code == 0
     assert (tmp_path / "flag.db").exists()
 
 
@@ -815,7 +769,7 @@ CONNECT_FAILURES = [
 @pytest.mark.parametrize("url", CONNECT_FAILURES)
 def test_connection_failure_exits_4_and_never_shows_the_password(tmp_path, url, json_flag):
     (tmp_path / "migrations").mkdir()
-    result = run_process(tmp_path, "status", "-d", url, *json_flag)
+    result = run_rung(tmp_path, "status", "-d", url, *json_flag)
     assert result.code == 4, result.text
     assert "s3cretpw" not in result.text
     message = result.json()["message"] if json_flag else result.err
@@ -833,7 +787,7 @@ def test_password_in_the_query_of_a_config_url_is_never_shown(tmp_path):
     )
     env = clean_env(DB_PASSWORD="s3cretpw")
     for json_flag in ([], ["--json"]):
-        result = run_process(tmp_path, "status", "--env", "production", *json_flag, env=env)
+        result = run_rung(tmp_path, "status", "--env", "production", *json_flag, env=env)
         assert result.code == 4, result.text
         assert "s3cretpw" not in result.text
 
@@ -1046,7 +1000,7 @@ def _readme_exit_codes() -> list[str]:
 
 
 def test_main_help_lists_every_command_and_every_exit_code(tmp_path):
-    result = run_process(tmp_path, "--help")
+    result = run_rung(tmp_path, "--help")
     assert result.code == 0
     commands = result.out.split("Commands:", 1)[1]
     for name in main.commands:

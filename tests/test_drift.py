@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from conftest import write
+from conftest import run_rung, write
 from rung import Migrator
 from rung.drift import DriftReport, batches, drift_error
 from rung.errors import DriftFound, MigrationFailed, RequestRefused
 from rung.model import Migration
-from scratch_helpers import GOOD, POSTS, TAGS, USERS, run_rung, scratch_databases
+from scratch_helpers import GOOD, POSTS, TAGS, USERS, scratch_databases
 
 HAND_MADE = {
     "add a column": (

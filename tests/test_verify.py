@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import write
+from conftest import run_rung, write
 from rung import Migrator
 from rung.verify import DOWN_DIFFERS, FAILED, NOT_REVERSIBLE, OK, verify_error
-from scratch_helpers import GOOD, TAGS, USERS, run_rung, scratch_databases
+from scratch_helpers import GOOD, TAGS, USERS, scratch_databases
 
 # The down forgets the index the up created on another table.
 FORGETS_INDEX = """-- rung:up
