@@ -160,7 +160,7 @@ def test_new_twice_in_the_same_second_gives_two_versions(rung, migrations, monke
         def now(cls, tz=None):
             return datetime(2026, 11, 27, 10, 30, 0, tzinfo=UTC)
 
-    monkeypatch.setattr("rung.cli.datetime", Frozen)
+    monkeypatch.setattr("rung.cli.migrate.datetime", Frozen)
     assert rung("new", "first").code == rung("new", "second").code == 0
     assert sorted(p.name for p in migrations.iterdir()) == [
         "20261127103000_first.sql",

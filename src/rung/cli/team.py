@@ -1,0 +1,134 @@
+"""Commands for working in a team: lint, hash, rebase, check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from rung.cli.core import _EXIT_CODE_HELP, _command, _Context, _run, _version, main
+from rung.errors import CheckFailed, LintFailed
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dialect",
+    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    help="SQL dialect to lint as (default: that of the configured database URL).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    help="Output: text (default), one JSON document, or SARIF 2.1.0 for code review tools.",
+)
+@_command
+def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None) -> None:
+    """Check migrations for dangerous or non-portable SQL, without connecting to a database.
+
+    Lints FILES (any .sql files), or every migration in the migrations folder. Exits
+    11 when a finding has error severity. `-- rung:allow RULE-ID reason` above a
+    statement silences a rule there; rules are listed in docs/lint.md.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.lint import RULES, dialect_name, load_files
+        from rung.lint import lint as run_lint
+        from rung.report.lint import show
+
+        settings = c.settings()
+        name = dialect_name(dialect, settings)
+        if files:
+            migrations = load_files(files)
+        else:
+            migrations = [m for m in c.migrator().migrations(parse=True) if m.kind == "sql"]
+        findings = run_lint(migrations, dialect=name, settings=settings.lint)
+        show(
+            findings,
+            output_format=output_format or ("json" if c.json else "text"),
+            rules=[r for r in RULES.values() if name in r.dialects],
+            migrations=len(migrations),
+            dialect=name,
+            quiet=bool(c.options.get("quiet")),
+        )
+        return LintFailed.exit_code if any(f.severity == "error" for f in findings) else 0
+
+    _run(body)
+
+
+@main.command("hash", epilog=_EXIT_CODE_HELP)
+@_command
+def hash_() -> None:
+    """Write or refresh rung.sum, the integrity file of the migrations folder.
+
+    It holds a hash per migration file and one over them all, so two branches that each
+    add a migration conflict in git. `rung up` and `rung check` fail while it does not
+    match the folder; run this after editing a migration no database has applied yet.
+    """
+
+    def body(c: _Context) -> None:
+        path = c.migrator().hash()
+        c.reporter.message(f"wrote {path}", path=str(path))
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("version")
+@_command
+def rebase(version: str) -> None:
+    """Renumber the not-yet-applied migration VERSION to a new UTC timestamp after the
+    newest version, keeping its name, and rewrite rung.sum.
+
+    For the second branch of two that each added a migration. Refused when VERSION is
+    applied in the configured database, if one is configured.
+    """
+    parsed = _version(version)
+
+    def body(c: _Context) -> None:
+        assert parsed is not None
+        result = c.migrator().rebase(parsed, now=datetime.now(UTC))
+        names = ", ".join(f"{old.name} -> {new.name}" for old, new in result.renamed)
+        c.reporter.message(
+            f"renumbered {result.old_version} to {result.new_version}: {names}; "
+            f"wrote {result.sum_file}",
+            old_version=result.old_version,
+            new_version=result.new_version,
+            renamed=[[str(old), str(new)] for old, new in result.renamed],
+            sum=str(result.sum_file),
+        )
+
+    _run(body)
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.option(
+    "--allow-out-of-order",
+    is_flag=True,
+    help="Report pending migrations older than the newest applied one as warnings, not errors.",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
+    help="SQL dialect to lint as (default: that of the configured database URL).",
+)
+@_command
+def check(allow_out_of_order: bool, dialect: str | None) -> None:
+    """The CI gate: exit 12 on anything that should block a merge.
+
+    Checks the tree as it is now: invalid or duplicate migrations, lint errors, a stale
+    rung.sum, and, when a database is configured (--database), applied migrations that
+    were edited or removed and pending ones older than the newest applied (out of order).
+    Lint warnings are reported but do not fail the check.
+    """
+
+    def body(c: _Context) -> int:
+        from rung.report.check import show
+
+        report = c.migrator().check(allow_out_of_order=allow_out_of_order, dialect=dialect)
+        show(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
+        return 0 if report.ok else CheckFailed.exit_code
+
+    _run(body)
