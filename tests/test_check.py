@@ -237,3 +237,36 @@ def test_rebase_refuses_a_version_two_migrations_share(tmp_path, migrations):
         "002_posts.sql",
         "002_tags.sql",
     ]
+
+
+# -- the committed schema dump -----------------------------------------------------------------
+
+
+def test_up_dump_writes_what_rung_dump_writes_and_check_dump_keeps_it_honest(
+    backend, tmp_path, migrations
+):
+    url = backend.url.text
+    write(migrations, {"001_users.sql": USERS})
+    up = run_rung(tmp_path, "up", "--dump", "-d", url)
+    assert up.code == 0, up.err
+    committed = (tmp_path / "schema.sql").read_text()
+    assert "CREATE TABLE users" in committed
+    assert run_rung(tmp_path, "dump", "-o", "-", "-d", url).out == committed
+    assert run_rung(tmp_path, "check", "--dump", "-d", url).code == 0
+
+    write(migrations, {"002_posts.sql": POSTS})  # a new migration, dump not refreshed
+    stale = run_rung(tmp_path, "check", "--dump", "-d", url)
+    assert stale.code == 12
+    assert "schema.sql is not the schema the migrations build" in stale.out + stale.err
+    assert "+CREATE TABLE posts (" in stale.out + stale.err
+
+    assert run_rung(tmp_path, "up", "--dump", "-d", url).code == 0
+    assert run_rung(tmp_path, "check", "--dump", "-d", url).code == 0
+
+
+def test_check_dump_without_a_dump_file_or_database(tmp_path, migrations):
+    write(migrations, {"001_users.sql": USERS})
+    no_db = run_rung(tmp_path, "check", "--dump", "--dialect", "sqlite")
+    assert no_db.code == 12 and "--dump needs a database URL" in no_db.out + no_db.err
+    no_file = run_rung(tmp_path, "check", "--dump", "nowhere.sql", "-d", "sqlite:///a.db")
+    assert no_file.code == 12 and "nowhere.sql does not exist" in no_file.out + no_file.err

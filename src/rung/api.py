@@ -162,12 +162,19 @@ class Migrator:
             return ValidationReport(list(exc.details), True, len(migrations))
         return ValidationReport([], True, len(migrations))
 
-    def check(self, *, allow_out_of_order: bool = False, dialect: str | None = None) -> CheckReport:
+    def check(
+        self,
+        *,
+        allow_out_of_order: bool = False,
+        dialect: str | None = None,
+        dump: Path | None = None,
+    ) -> CheckReport:
         """What should block a merge: invalid files, lint errors, a stale rung.sum, and, when
-        a database is configured, edited or missing applied files and out-of-order ones."""
+        a database is configured, edited or missing applied files and out-of-order ones; with
+        `dump`, a committed schema dump that the migrations no longer produce."""
         from rung.check import run_check
 
-        return run_check(self, allow_out_of_order=allow_out_of_order, dialect=dialect)
+        return run_check(self, allow_out_of_order=allow_out_of_order, dialect=dialect, dump=dump)
 
     # -- changing -------------------------------------------------------------------------------
     def up(

@@ -7,7 +7,9 @@ and pending migrations older than the newest applied one (out of order).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rung import plan as planning
@@ -49,7 +51,11 @@ class CheckReport:
 
 
 def run_check(
-    migrator: Migrator, *, allow_out_of_order: bool = False, dialect: str | None = None
+    migrator: Migrator,
+    *,
+    allow_out_of_order: bool = False,
+    dialect: str | None = None,
+    dump: Path | None = None,
 ) -> CheckReport:
     directory = migrator.directory
     problems: list[CheckProblem] = []
@@ -70,7 +76,53 @@ def run_check(
     if migrator.settings.database:
         database, found = _against_database(migrator, allow_out_of_order)
         problems += found
+    if dump is not None:
+        problems += _check_dump(migrator, dump)
     return CheckReport(problems, len(migrations), linted, database)
+
+
+def _check_dump(migrator: Migrator, path: Path) -> list[CheckProblem]:
+    """The committed dump must be what the migrations build, on a scratch database."""
+    if not migrator.settings.database:
+        return [
+            CheckProblem(
+                ERROR,
+                "dump",
+                f"--dump needs a database URL: {path} is compared "
+                "with the schema the migrations build on a scratch database "
+                "beside it",
+            )
+        ]
+    if not path.is_file():
+        return [
+            CheckProblem(
+                ERROR,
+                "dump",
+                f"{path} does not exist; write it with `rung up --dump` or `rung dump`",
+            )
+        ]
+    from rung.api import Migrator
+    from rung.schema.render import render
+    from rung.scratch import scratch_database
+
+    with scratch_database(migrator.settings) as settings:
+        scratch = Migrator(settings=settings)
+        scratch.up(allow_out_of_order=True)
+        expected = render(scratch.schema())
+    committed = path.read_text(encoding="utf-8")
+    if committed == expected:
+        return []
+    lines = difflib.unified_diff(committed.splitlines(), expected.splitlines(), lineterm="", n=0)
+    changed = [line for line in list(lines)[2:] if not line.startswith("@@")]
+    shown = "; ".join(changed[:12]) + ("; …" if len(changed) > 12 else "")
+    return [
+        CheckProblem(
+            ERROR,
+            "dump",
+            f"{path} is not the schema the migrations build "
+            f"(refresh it with `rung up --dump`): {shown}",
+        )
+    ]
 
 
 def _lint(

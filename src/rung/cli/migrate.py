@@ -152,9 +152,22 @@ def down(conn):
     is_flag=True,
     help="Apply pending migrations older than the newest applied one instead of refusing.",
 )
+@click.option(
+    "--dump",
+    "dump_path",
+    is_flag=False,
+    flag_value="schema.sql",
+    default=None,
+    metavar="[PATH]",
+    help="After migrating, write the schema dump (as `rung dump`) to PATH (schema.sql).",
+)
 @_command
 def up(
-    target: str | None, dry_run: bool, single_transaction: bool, allow_out_of_order: bool
+    target: str | None,
+    dry_run: bool,
+    single_transaction: bool,
+    allow_out_of_order: bool,
+    dump_path: str | None,
 ) -> None:
     """Apply pending migrations in version order, each exactly once.
 
@@ -172,6 +185,10 @@ def up(
             allow_out_of_order=allow_out_of_order,
         )
         c.reporter.run_result(result)
+        if dump_path and not dry_run:
+            from rung.cli.schema import write_schema
+
+            write_schema(c, dump_path)
 
     _run(body)
 

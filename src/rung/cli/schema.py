@@ -25,19 +25,21 @@ def dump(output: str) -> None:
     same bytes.
     """
 
-    def body(c: _Context) -> None:
-        from rung.report.schema import write_dump
-        from rung.schema.render import render
+    _run(lambda c: write_schema(c, output))
 
-        schema = c.migrator().schema()
-        written = write_dump(render(schema), output)
-        if written is not None:
-            c.reporter.message(
-                f"wrote {written}: {len(schema.tables)} tables, {len(schema.views)} views",
-                path=written,
-            )
 
-    _run(body)
+def write_schema(c: _Context, output: str) -> None:
+    """Introspect the configured database and write its dump to `output` ("-": stdout)."""
+    from rung.report.schema import write_dump
+    from rung.schema.render import render
+
+    schema = c.migrator().schema()
+    written = write_dump(render(schema), output)
+    if written is not None:
+        c.reporter.message(
+            f"wrote {written}: {len(schema.tables)} tables, {len(schema.views)} views",
+            path=written,
+        )
 
 
 @main.command(epilog=_EXIT_CODE_HELP)

@@ -114,8 +114,18 @@ def rebase(version: str) -> None:
     type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
     help="SQL dialect to lint as (default: that of the configured database URL).",
 )
+@click.option(
+    "--dump",
+    "dump_path",
+    is_flag=False,
+    flag_value="schema.sql",
+    default=None,
+    metavar="[PATH]",
+    help="Also fail when the committed dump at PATH (schema.sql) differs from the schema the "
+    "migrations build on a scratch database beside the configured one.",
+)
 @_command
-def check(allow_out_of_order: bool, dialect: str | None) -> None:
+def check(allow_out_of_order: bool, dialect: str | None, dump_path: str | None) -> None:
     """The CI gate: exit 12 on anything that should block a merge.
 
     Checks the tree as it is now: invalid or duplicate migrations, lint errors, a stale
@@ -127,7 +137,11 @@ def check(allow_out_of_order: bool, dialect: str | None) -> None:
     def body(c: _Context) -> int:
         from rung.report.check import show
 
-        report = c.migrator().check(allow_out_of_order=allow_out_of_order, dialect=dialect)
+        report = c.migrator().check(
+            allow_out_of_order=allow_out_of_order,
+            dialect=dialect,
+            dump=Path(dump_path) if dump_path else None,
+        )
         show(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
         return 0 if report.ok else CheckFailed.exit_code
 
