@@ -107,6 +107,23 @@ class Backend:
         )
 
 
+# Small migrations that apply and roll back on every database.
+USERS = """-- rung:up
+CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);
+-- rung:down
+DROP TABLE users;
+"""
+POSTS = """-- rung:up
+CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100));
+-- rung:down
+DROP TABLE posts;
+"""
+TAGS = """-- rung:up
+CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));
+-- rung:down
+DROP TABLE tags;
+"""
+
 URL_VARIABLES = ("RUNG_DATABASE_URL", "DATABASE_URL")
 _SCRIPT = Path(sys.executable).with_name("rung")
 RUNG = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "rung.cli"]

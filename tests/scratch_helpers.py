@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Backend
+from conftest import POSTS, TAGS, Backend
 from rung.scratch import SCRATCH_PREFIX
 
 USERS = """-- rung:up
@@ -13,16 +13,6 @@ CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL);
 CREATE INDEX ix_users_email ON users (email);
 -- rung:down
 DROP TABLE users;
-"""
-POSTS = """-- rung:up
-CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100));
--- rung:down
-DROP TABLE posts;
-"""
-TAGS = """-- rung:up
-CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));
--- rung:down
-DROP TABLE tags;
 """
 GOOD = {"001_users.sql": USERS, "002_posts.sql": POSTS, "003_tags.sql": TAGS}
 

@@ -7,23 +7,8 @@ import re
 
 import pytest
 
-from conftest import Backend, run_rung, write
+from conftest import POSTS, TAGS, USERS, Backend, run_rung, write
 
-USERS = """-- rung:up
-CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);
--- rung:down
-DROP TABLE users;
-"""
-POSTS = """-- rung:up
-CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100));
--- rung:down
-DROP TABLE posts;
-"""
-TAGS = """-- rung:up
-CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));
--- rung:down
-DROP TABLE tags;
-"""
 SUM = "rung.sum"
 
 

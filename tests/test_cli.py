@@ -20,27 +20,22 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conftest import RUNG, URL_VARIABLES, Backend, Outcome, clean_env, run_rung, write
+from conftest import (
+    POSTS,
+    RUNG,
+    TAGS,
+    URL_VARIABLES,
+    USERS,
+    Backend,
+    Outcome,
+    clean_env,
+    run_rung,
+    write,
+)
 from rung import __version__
 from rung.cli import main
 
 README = Path(__file__).parent.parent / "README.md"
-
-USERS = """-- rung:up
-CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);
--- rung:down
-DROP TABLE users;
-"""
-POSTS = """-- rung:up
-CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100));
--- rung:down
-DROP TABLE posts;
-"""
-TAGS = """-- rung:up
-CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));
--- rung:down
-DROP TABLE tags;
-"""
 
 
 Rung = Callable[..., Outcome]

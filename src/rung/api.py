@@ -27,6 +27,7 @@ from rung.model import (
 from rung.plan import MigrationStatus
 from rung.source import check, discover, integrity
 from rung.source.adapters import Layout, layout_for
+from rung.source.native import require_folder
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -129,8 +130,9 @@ class Migrator:
         """The folder's migrations; with `parse`, every file's problems are reported at once."""
         return discover(self.directory, parse=parse, layout=self.layout, dialect=self.dialect_name)
 
-    def status(self) -> StatusReport:
-        migrations = self.migrations()
+    def status(self, migrations: list[Migration] | None = None) -> StatusReport:
+        """Each migration's standing; `migrations` saves re-reading a folder just read."""
+        migrations = self.migrations() if migrations is None else migrations
         with self._session() as (dialect, history):
             items = self._statuses(dialect, self._state(history), migrations)
         return StatusReport(dialect.server_label, items)
@@ -234,7 +236,7 @@ class Migrator:
     def hash(self, *, only_if_present: bool = False) -> Path | None:
         """Write rung.sum for the folder as it is now (with `only_if_present`, only refresh
         an existing one, and refuse one a merge left broken)."""
-        self._require_folder()
+        require_folder(self.directory)
         if only_if_present:
             if not integrity.exists(self.directory):
                 return None
@@ -252,7 +254,7 @@ class Migrator:
         """Renumber a migration no database has applied to a version after the newest one."""
         from rung.source.renumber import files_of, renumber
 
-        self._require_folder()
+        require_folder(self.directory)
         files_of(self.directory, version)  # refuses an unknown or ambiguous version first
         if self.settings.database:
             with self._session() as (_, history):
@@ -271,13 +273,6 @@ class Migrator:
         return RebaseResult(
             format_version(version), new_version, renamed, integrity.write(self.directory)
         )
-
-    def _require_folder(self) -> None:
-        if not self.directory.is_dir():
-            raise ConfigError(
-                f"migrations folder not found: {self.directory}",
-                hint="run `rung init` to create it, or point --dir at your migrations folder",
-            )
 
     def baseline(self, version: Version) -> MigrationStatus | None:
         """Record that the database already is at `version`, without running anything."""

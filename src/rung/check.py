@@ -74,7 +74,7 @@ def run_check(
     problems += findings
     database = None
     if migrator.settings.database:
-        database, found = _against_database(migrator, allow_out_of_order)
+        database, found = _against_database(migrator, migrations, allow_out_of_order)
         problems += found
     if dump is not None:
         problems += _check_dump(migrator, dump)
@@ -153,9 +153,9 @@ def _lint(
 
 
 def _against_database(
-    migrator: Migrator, allow_out_of_order: bool
+    migrator: Migrator, migrations: list[Migration], allow_out_of_order: bool
 ) -> tuple[str, list[CheckProblem]]:
-    report = migrator.status()
+    report = migrator.status(migrations)
     items = report.migrations
     problems: list[CheckProblem] = []
     try:

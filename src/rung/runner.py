@@ -22,13 +22,14 @@ from rung.model import PlanStep, RunEvent, Statement, Version
 from rung.sqlsplit import is_transaction_control, normalize
 
 
-def statement_hash(text: str, flavour: str) -> str:
-    return hashlib.sha256(normalize(text, flavour).encode()).hexdigest()[:16]
-
-
 def sql_checksum(text: str, flavour: str) -> str:
     """Checksum of a script's SQL, blind to comments, whitespace and line endings."""
     return hashlib.sha256(normalize(text, flavour).encode()).hexdigest()
+
+
+def statement_hash(text: str, flavour: str) -> str:
+    """A committed statement's short fingerprint, to check it is unchanged on resume."""
+    return sql_checksum(text, flavour)[:16]
 
 
 @dataclass

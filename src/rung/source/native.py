@@ -45,6 +45,14 @@ class _Problems:
         self.lines.append(f"{where}: {message}")
 
 
+def require_folder(directory: Path) -> None:
+    if not directory.is_dir():
+        raise ConfigError(
+            f"migrations folder not found: {directory}",
+            hint="run `rung init` to create it, or point --dir at your migrations folder",
+        )
+
+
 def discover(
     directory: Path, *, parse: bool = False, layout: Layout = NATIVE, dialect: str | None = None
 ) -> list[Migration]:
@@ -55,11 +63,7 @@ def discover(
     are named (rung's own rules unless the config chose another tool's format); `dialect`
     names the database, to pick per-dialect variants (`005_x.postgresql.sql`).
     """
-    if not directory.is_dir():
-        raise ConfigError(
-            f"migrations folder not found: {directory}",
-            hint="run `rung init` to create it, or point --dir at your migrations folder",
-        )
+    require_folder(directory)
     problems = _Problems()
     groups: dict[tuple[int, ...], dict[str, Path]] = {}
     names: dict[tuple[int, ...], FileName] = {}
