@@ -103,7 +103,7 @@ class Backend:
     def history_rows(self, table: str = "rung_history") -> list[tuple[Any, ...]]:
         return self.query(
             f"SELECT version, event, outcome, statements_done FROM {table}"
-            " WHERE event <> 'layout' ORDER BY id"
+            " WHERE event NOT IN ('layout', 'fingerprint') ORDER BY id"
         )
 
 

@@ -465,7 +465,13 @@ def test_validate_checks_files_against_the_database(rung, backend, migrations):
     assert result.code == 0, result.err
     assert result.out.strip() == "✓ 2 migration(s) are valid and match the database's history."
     document = rung("validate", "--json", "-d", backend.url.text).json()
-    assert document == {"ok": True, "problems": [], "migrations": 2, "checked_database": True}
+    assert document == {
+        "ok": True,
+        "problems": [],
+        "migrations": 2,
+        "repeatables": 0,
+        "checked_database": True,
+    }
 
 
 def test_validate_changes_nothing(rung, backend, migrations):

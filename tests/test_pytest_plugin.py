@@ -4,6 +4,7 @@ servers from conftest's SERVERS (skipped when unreachable, failed under CI=true)
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -234,3 +235,23 @@ def test_clone_database_copies_schema_data_and_views(backend: Backend) -> None:
     finally:
         admin.drop_database(target)
     assert target not in _plugin_databases(str(admin_url.text))
+
+
+# -- under pytest-xdist ---------------------------------------------------------------------------
+def test_every_xdist_worker_gets_its_own_databases_and_drops_them(
+    project: pytest.Pytester, database_url: str
+) -> None:
+    project.makepyfile(test_app=TESTS, test_more=TESTS)
+    project.makeini("[pytest]\nrung_stairway = true\n")
+    before = _plugin_databases(database_url)
+
+    result = project.runpytest_subprocess(
+        "-n", "2", "--rung-database-url", database_url, "-p", "no:cacheprovider"
+    )
+
+    result.assert_outcomes(passed=7)  # 6 tests and the stairway, which runs once
+    urls = (project.path / "urls.txt").read_text().split()
+    assert len(set(urls)) == 6  # each test its own database
+    workers = {match.group(1) for url in urls if (match := re.search(rf"{PREFIX}(gw\d+)_", url))}
+    assert len(workers) == 2, urls  # both workers migrated a template and used it
+    assert _plugin_databases(database_url) == before  # every worker dropped its template

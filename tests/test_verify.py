@@ -143,3 +143,120 @@ def test_rung_verify_exits_0_or_14_naming_the_migration(backend, migrations, tmp
 @pytest.mark.parametrize("value", ["0", "x"])
 def test_rung_verify_rejects_a_bad_last(tmp_path, value):
     assert run_rung(tmp_path, "verify", "--last", value).code == 2
+
+
+# -- a second up: idempotency, as information ---------------------------------------------------
+IF_NOT_EXISTS = """-- rung:up
+CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY);
+-- rung:down
+DROP TABLE notes;
+"""
+# No down, so nothing undoes what a second up might leave; it fails at its third statement,
+# after its INSERT ran again.
+COUNTERS = """CREATE TABLE IF NOT EXISTS counters (n INTEGER);
+INSERT INTO counters (n) VALUES (1);
+CREATE TABLE counters_log (id INTEGER);
+"""
+# Fails if the second up of COUNTERS left its row behind.
+UNIQUE_COUNTERS = """-- rung:up
+CREATE UNIQUE INDEX ux_counters_n ON counters (n);
+-- rung:down
+DROP INDEX ux_counters_n ON counters;
+"""
+OUTSIDE_A_TRANSACTION = """-- rung:no-transaction
+-- rung:up
+CREATE TABLE outside (id INTEGER PRIMARY KEY);
+-- rung:down
+DROP TABLE outside;
+"""
+
+
+def idempotency(report):
+    return [(check.label, check.idempotent) for check in report.checks]
+
+
+def test_an_up_that_fails_when_run_again_is_information_not_a_failure(
+    backend, migrations, tmp_path
+):
+    write(migrations, {"001_users.sql": USERS, "002_notes.sql": IF_NOT_EXISTS})
+    before = scratch_databases(backend, tmp_path)
+
+    report = Migrator(backend.url.text, migrations).verify()
+
+    assert report.ok
+    assert outcomes(report) == [("001_users", OK), ("002_notes", OK)]
+    assert idempotency(report) == [("001_users", False), ("002_notes", True)]
+    first = report.checks[0]
+    assert "users" in first.second_up_error and first.second_up_error.startswith("line 2: ")
+    assert first.idempotency_note.startswith("not idempotent: its up fails when run a second")
+    assert report.checks[1].idempotency_note is None
+    assert scratch_databases(backend, tmp_path) <= before
+    assert backend.tables() == set()
+
+
+def test_a_second_up_leaves_no_trace_for_the_migrations_after_it(backend, migrations):
+    down = (
+        UNIQUE_COUNTERS
+        if backend.name == "mariadb"
+        else UNIQUE_COUNTERS.replace(" ON counters;", ";")
+    )
+    write(migrations, {"001_counters.sql": COUNTERS, "002_unique.sql": down})
+
+    report = Migrator(backend.url.text, migrations).verify()
+
+    assert outcomes(report) == [("001_counters", NOT_REVERSIBLE), ("002_unique", OK)]
+    assert idempotency(report) == [("001_counters", False), ("002_unique", False)]
+    assert "counters_log" in report.checks[0].second_up_error
+
+
+def test_a_migration_outside_a_transaction_runs_again_on_a_copy(backend, migrations, tmp_path):
+    write(migrations, {"001_outside.sql": OUTSIDE_A_TRANSACTION})
+    before = scratch_databases(backend, tmp_path)
+
+    (check,) = Migrator(backend.url.text, migrations).verify().checks
+
+    assert check.outcome == OK
+    if backend.name == "sqlite":  # a file rung does not copy: said, not guessed
+        assert check.idempotent is None
+        assert check.idempotency_note.startswith("idempotency not checked: it runs outside")
+    else:
+        assert check.idempotent is False and "outside" in check.second_up_error
+    assert scratch_databases(backend, tmp_path) <= before
+
+
+def test_rung_verify_shows_idempotency_in_text_and_json(tmp_path, migrations):
+    write(migrations, {"001_users.sql": USERS, "002_notes.sql": IF_NOT_EXISTS})
+    args = ("-d", f"sqlite:///{tmp_path / 'app.db'}", "--dir", str(migrations))
+
+    text = run_rung(tmp_path, "verify", *args)
+    assert text.code == 0, text.err
+    assert "    info: not idempotent: its up fails when run a second time: line 2:" in text.out
+    assert "verified 2 migration(s); 1 not idempotent (information, not a failure)" in text.out
+
+    document = run_rung(tmp_path, "verify", *args, "--json").json()
+    assert [(m["migration"], m["idempotent"]) for m in document["migrations"]] == [
+        ("001_users", False),
+        ("002_notes", True),
+    ]
+    assert "users" in document["migrations"][0]["second_up_error"]
+
+
+PYTHON_UP = """from sqlalchemy import text
+
+
+def up(conn):
+    conn.execute(text("CREATE TABLE py_made (id INTEGER)"))
+
+
+def down(conn):
+    conn.execute(text("DROP TABLE py_made"))
+"""
+
+
+def test_a_python_migration_runs_again_too_and_the_error_is_the_databases(backend, migrations):
+    write(migrations, {"001_py_made.py": PYTHON_UP})
+
+    (check,) = Migrator(backend.url.text, migrations).verify().checks
+
+    assert check.outcome == OK and check.idempotent is False
+    assert "py_made" in check.second_up_error and "\n" not in check.second_up_error

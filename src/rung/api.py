@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,17 +14,21 @@ from rung.dialects import Dialect, connect, dialect_for
 from rung.errors import ConfigError, InvalidMigrations, RequestRefused, ScriptError
 from rung.history import History
 from rung.model import (
+    REPEATABLE,
     AppliedState,
     HistoryEvent,
     Migration,
     Plan,
     PlanStep,
+    Repeatable,
     RunEvent,
+    Script,
     Statement,
     Version,
     format_version,
+    parse_version,
 )
-from rung.plan import MigrationStatus
+from rung.plan import MigrationStatus, RepeatableStatus
 from rung.source import check, discover, integrity
 from rung.source.adapters import Layout, layout_for
 from rung.source.native import require_folder
@@ -32,8 +36,11 @@ from rung.source.native import require_folder
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from rung.adopt import AdoptReport
     from rung.check import CheckReport
     from rung.drift import DriftReport
+    from rung.fingerprint import ObjectChange
+    from rung.placeholders import Placeholders
     from rung.verify import VerifyReport
 
 __all__ = ["Migrator", "RebaseResult", "RunResult", "StatusReport", "ValidationReport"]
@@ -43,13 +50,18 @@ __all__ = ["Migrator", "RebaseResult", "RunResult", "StatusReport", "ValidationR
 class StatusReport:
     database: str
     migrations: list[MigrationStatus]
+    repeatables: list[RepeatableStatus] = field(default_factory=list)
 
     def count(self, state: str) -> int:
         return sum(1 for item in self.migrations if item.state == state)
 
     @property
     def up_to_date(self) -> bool:
-        return all(item.state in (planning.APPLIED, planning.BASELINE) for item in self.migrations)
+        """Nothing for `up` to do and nothing wrong (a repeatable whose file is gone aside)."""
+        return all(
+            item.state in (planning.APPLIED, planning.BASELINE, planning.BELOW_BASELINE)
+            for item in self.migrations
+        ) and not any(item.due for item in self.repeatables)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class ValidationReport:
     problems: list[str] = field(default_factory=list)
     checked_database: bool = False
     migrations: int = 0
+    repeatables: int = 0
 
     @property
     def ok(self) -> bool:
@@ -95,7 +108,8 @@ class Migrator:
 
     Settings not given here come from the environment and config files, as for the CLI.
     `on_event` receives a RunEvent for each migration started, finished or skipped, and
-    when the migration lock is busy.
+    when the migration lock is busy. `placeholders` gives `${name}` values over those of
+    the config and the environment.
     """
 
     def __init__(
@@ -105,8 +119,14 @@ class Migrator:
         *,
         settings: Settings | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
+        placeholders: Mapping[str, object] | None = None,
     ) -> None:
         self.settings = settings or load_settings(database=url, directory=directory)
+        if placeholders:  # as explicit as a flag: over the config and the environment
+            from rung.placeholders import merged
+
+            values = merged(self.settings.placeholders, placeholders, "Migrator(placeholders=)")
+            self.settings = replace(self.settings, placeholders=values)
         self.on_event = on_event or (lambda event: None)
 
     @property
@@ -117,7 +137,7 @@ class Migrator:
     @property
     def layout(self) -> Layout:
         """How the folder's files are named: rung's own rules, or `format` / `pattern`."""
-        return layout_for(self.settings.format, self.settings.pattern)
+        return layout_for(self.settings.format, self.settings.pattern, flyway=self.settings.flyway)
 
     @property
     def dialect_name(self) -> str | None:
@@ -130,12 +150,29 @@ class Migrator:
         """The folder's migrations; with `parse`, every file's problems are reported at once."""
         return discover(self.directory, parse=parse, layout=self.layout, dialect=self.dialect_name)
 
-    def status(self, migrations: list[Migration] | None = None) -> StatusReport:
-        """Each migration's standing; `migrations` saves re-reading a folder just read."""
+    def repeatables(self, *, parse: bool = False) -> list[Repeatable]:
+        """The folder's repeatable migrations (repeatable/, and the layout's own), by name."""
+        from rung.source.repeatable import discover_repeatables
+
+        return discover_repeatables(
+            self.directory, parse=parse, layout=self.layout, dialect=self.dialect_name
+        )
+
+    def status(
+        self,
+        migrations: list[Migration] | None = None,
+        repeatables: list[Repeatable] | None = None,
+    ) -> StatusReport:
+        """Each migration's standing; `migrations` and `repeatables` save re-reading a folder
+        just read."""
         migrations = self.migrations() if migrations is None else migrations
+        repeatables = self.repeatables() if repeatables is None else repeatables
         with self._session() as (dialect, history):
-            items = self._statuses(dialect, self._state(history), migrations)
-        return StatusReport(dialect.server_label, items)
+            state = self._state(history)
+            items = self._statuses(dialect, state, migrations)
+        return StatusReport(
+            dialect.server_label, items, planning.repeatable_statuses(repeatables, state)
+        )
 
     def history(self) -> list[HistoryEvent]:
         with self._session() as (_, history):
@@ -150,19 +187,26 @@ class Migrator:
 
     def validate(self) -> ValidationReport:
         """Check the files, and, when a database is configured, the files against its history."""
+        problems: list[str] = []
         try:
             migrations = self.migrations(parse=True)
         except InvalidMigrations as exc:
-            return ValidationReport(list(exc.details) or [exc.message])
+            problems += list(exc.details) or [exc.message]
+        try:
+            repeatables = len(self.repeatables(parse=True))
+        except InvalidMigrations as exc:
+            problems += list(exc.details) or [exc.message]
+        if problems:
+            return ValidationReport(problems)
         if not self.settings.database:
-            return ValidationReport([], False, len(migrations))
+            return ValidationReport([], False, len(migrations), repeatables)
         with self._session() as (dialect, history):
             items = self._statuses(dialect, self._state(history), migrations)
         try:
             planning.check_consistent(items)
         except InvalidMigrations as exc:
-            return ValidationReport(list(exc.details), True, len(migrations))
-        return ValidationReport([], True, len(migrations))
+            return ValidationReport(list(exc.details), True, len(migrations), repeatables)
+        return ValidationReport([], True, len(migrations), repeatables)
 
     def check(
         self,
@@ -188,12 +232,22 @@ class Migrator:
         allow_out_of_order: bool = False,
     ) -> RunResult:
         migrations = self.migrations()
+        # Repeatables are written for the newest schema: --to leaves them for a full `up`.
+        repeatables = self.repeatables() if target is None else None
         integrity.require_fresh(self.directory, layout=self.layout)
 
         def make_plan(items: list[MigrationStatus]) -> Plan:
             return planning.plan_up(items, target=target, allow_out_of_order=allow_out_of_order)
 
-        return self._run("up", migrations, make_plan, dry_run, single_transaction)
+        return self._run(
+            "up",
+            migrations,
+            make_plan,
+            dry_run,
+            single_transaction,
+            repeatables=repeatables,
+            baseline_target=target,
+        )
 
     def down(
         self,
@@ -210,21 +264,38 @@ class Migrator:
 
         return self._run("down", migrations, make_plan, dry_run, False)
 
-    def replay(self, migrations: Sequence[Migration]) -> RunResult:
-        """Apply exactly these migrations that are not yet applied, in version order, and
-        nothing else (scratch databases: drift, verify)."""
+    def replay(
+        self, migrations: Sequence[Migration], repeatables: Sequence[Repeatable] = ()
+    ) -> RunResult:
+        """Apply exactly these migrations that are not yet applied, in version order, then
+        these repeatables that have not run as they are, and nothing else (scratch
+        databases: drift, verify)."""
 
         def make_plan(items: list[MigrationStatus]) -> Plan:
             return planning.plan_up(items, allow_out_of_order=True)
 
-        return self._run("up", list(migrations), make_plan, False, False)
+        return self._run("up", list(migrations), make_plan, False, False, list(repeatables))
 
-    def drift(self, *, shadow_url: str | None = None) -> DriftReport:
+    def drift(self, *, shadow_url: str | None = None, fingerprint: bool = False) -> DriftReport:
         """Compare the database's schema with the one its applied migrations build on a
-        scratch database (`shadow_url`, else one created and dropped beside the database)."""
+        scratch database (`shadow_url`, else one created and dropped beside the database);
+        with `fingerprint`, with the fingerprint rung recorded after its last run instead."""
         from rung.drift import drift
 
+        if fingerprint:
+            from rung.fingerprint import fingerprint_drift
+
+            with self._session() as (dialect, history):
+                return fingerprint_drift(self.settings, dialect, history)
         return drift(self, shadow_url=shadow_url)
+
+    def accept_schema(self) -> list[ObjectChange]:
+        """Record the schema as it is now as its fingerprint, so that the changes made outside
+        migrations since the last one (returned) are no longer reported."""
+        from rung.fingerprint import accept
+
+        with self._session(write=True) as (dialect, history):
+            return accept(self.settings, dialect, history)
 
     def verify(self, *, last: int | None = None, shadow_url: str | None = None) -> VerifyReport:
         """The stairway test on a scratch database: each migration (or the newest `last`)
@@ -232,6 +303,24 @@ class Migrator:
         from rung.verify import verify
 
         return verify(self, last=last, shadow_url=shadow_url)
+
+    def rerun(self, migration: Migration, *, rollback: bool = True) -> str | None:
+        """Run `migration`'s up once more, recording nothing (`rung verify`'s idempotency
+        check): in a transaction rolled back afterwards, or, with `rollback=False`, as it
+        runs (on a copy of a database). Why it failed, or None; refused where it cannot be
+        rolled back (no transactional DDL, `-- rung:no-transaction`)."""
+        from rung.runner import Runner
+
+        with self._session() as (dialect, history):
+            placeholders = self._placeholders(dialect, history.conn)
+            step = PlanStep(migration, "up")
+            statements = self._prepare_step(dialect, step, placeholders).statements
+            python = placeholders.mapping() if migration.kind == "python" else None
+            runner = Runner(dialect, history.conn, history, self.on_event, placeholders=python)
+            item = runner.prepare(step, statements)
+            if rollback and not item.transactional:
+                raise RequestRefused(f"{migration.label} cannot run in a rolled-back transaction")
+            return runner.run_unrecorded(item, rollback=rollback)
 
     def hash(self, *, only_if_present: bool = False) -> Path | None:
         """Write rung.sum for the folder as it is now (with `only_if_present`, only refresh
@@ -250,28 +339,38 @@ class Migrator:
                 )
         return integrity.write(self.directory, self.layout)
 
-    def rebase(self, version: Version, *, now: datetime) -> RebaseResult:
-        """Renumber a migration no database has applied to a version after the newest one."""
-        from rung.source.renumber import files_of, renumber
+    def rebase(self, migration: Version | str | Path, *, now: datetime) -> RebaseResult:
+        """Renumber a migration no database has applied to a version after the newest one.
+
+        `migration` is a version, or a file of the migration (a name or a path), which tells
+        apart two migrations that a merge left with one version.
+        """
+        from rung.source.renumber import find, renumber
 
         require_folder(self.directory)
-        files_of(self.directory, version)  # refuses an unknown or ambiguous version first
+        if isinstance(migration, str):
+            try:
+                migration = parse_version(migration)
+            except ValueError:
+                migration = Path(migration)
+        found = find(self.directory, migration, self.layout)  # refuses before connecting
         if self.settings.database:
             with self._session() as (_, history):
                 state = self._state(history)
-            applied = state.states.get(version)
-            baselined = state.baseline is not None and version <= state.baseline
-            if baselined or (applied and (applied.applied or applied.failure)):
+            applied = state.states.get(found.version)
+            baselined = state.baseline is not None and found.version <= state.baseline
+            # A migration of another name that ran at this version is not this one.
+            ran = applied and (applied.applied or applied.failure) and applied.name == found.name
+            if baselined or ran:
                 raise RequestRefused(
-                    f"{format_version(version)} is applied in {self.settings.url().redacted}; "
+                    f"{found.version_text} is applied in {self.settings.url().redacted}; "
                     "renumbering it would make it pending there again; nothing was renamed",
                     hint="only renumber a migration no database has run; to change an "
                     "applied one, add a new migration",
                 )
-        renamed = renumber(self.directory, version, now)
-        new_version = renamed[0][1].name.split("_", 1)[0]
+        new_version, renamed = renumber(self.directory, found, now, self.layout)
         return RebaseResult(
-            format_version(version), new_version, renamed, integrity.write(self.directory)
+            found.version_text, new_version, renamed, integrity.write(self.directory, self.layout)
         )
 
     def baseline(self, version: Version) -> MigrationStatus | None:
@@ -284,26 +383,83 @@ class Migrator:
                     "rung has not migrated yet",
                     hint="use `rung status` to see where it stands",
                 )
-            known = {m.version: m for m in migrations}
+            known = {m.version: m for m in migrations if not m.baseline}
             text, name = (
                 (known[version].version_text, known[version].name)
                 if version in known
                 else (format_version(version), "baseline")
             )
             history.record(text, name, "baseline", "success")
+            from rung.fingerprint import SchemaWatch
+
+            SchemaWatch.record_schema(self.settings, dialect, history, self.on_event)
             items = self._statuses(dialect, self._state(history), migrations)
         return next((item for item in items if item.version == version), None)
 
-    def repair(self, *, mark: str | None = None) -> list[MigrationStatus]:
-        """Accept edited files' checksums and clear failures.
+    def adopt(
+        self,
+        tool: str,
+        *,
+        table: str | None = None,
+        version: Version | None = None,
+        revision: str | None = None,
+        dry_run: bool = False,
+    ) -> AdoptReport:
+        """Take over from another migration tool: read its history table (never changing
+        it) and record what it applied as `adopt` events; see docs/adopting.md."""
+        from rung.adopt import Request, event_rows, folder_layout, plan_adoption, tool_named
+        from rung.source.repeatable import discover_repeatables
+
+        source, request = tool_named(tool), Request(table, version, revision)
+        source.check(request)
+        configured = self.layout if self.settings.format or self.settings.pattern else None
+        layout, hint = folder_layout(source, configured)
+        # Parsed now, so that a file rung cannot read stops it before anything is written.
+        folder, variant = self.directory, self.dialect_name
+        migrations = discover(folder, parse=True, layout=layout, dialect=variant)
+        repeatables = discover_repeatables(folder, parse=True, layout=layout, dialect=variant)
+
+        def planned(dialect: Dialect, history: History) -> AdoptReport:
+            return plan_adoption(
+                source,
+                request,
+                dialect=dialect,
+                history=history,
+                events=self._events(history),
+                migrations=migrations,
+                directory=self.directory,
+                repeatables=repeatables,
+                format_hint=hint,
+            )
+
+        with self._session() as (dialect, history):
+            report = planned(dialect, history)  # every refusal comes before anything is written
+        if dry_run:
+            return replace(report, dry_run=True)
+        with self._session(write=True) as (dialect, history):
+            dialect.begin(history.conn)
+            try:
+                report = planned(dialect, history)  # again, under the lock
+                history.append(*event_rows(report, history, dialect.flavour))
+                dialect.commit(history.conn)
+            except BaseException:
+                dialect.rollback(history.conn)
+                raise
+        return report
+
+    def repair(self, *, mark: str | None = None) -> list[MigrationStatus | RepeatableStatus]:
+        """Accept edited files' checksums and clear failures; forget repeatables whose file
+        was deleted.
 
         `mark` ("applied" or "pending") says where a migration that stopped half-way stands.
         """
         if mark not in (None, "applied", "pending"):
             raise RequestRefused(f"--as must be 'applied' or 'pending', not {mark!r}")
         migrations = self.migrations()
+        repeatables = self.repeatables()
         with self._session(write=True) as (dialect, history):
-            items = self._statuses(dialect, self._state(history), migrations)
+            state = self._state(history)
+            items = self._statuses(dialect, state, migrations)
             partial = [i for i in items if i.state == planning.FAILED and i.applied.failure.partial]
             if partial and mark is None:
                 raise RequestRefused(
@@ -332,7 +488,14 @@ class Migrator:
                     sql_checksum=sql,
                 )
                 repaired.append(item)
-        return repaired
+            gone = [
+                item
+                for item in planning.repeatable_statuses(repeatables, state)
+                if item.state == planning.MISSING
+            ]
+            for item in gone:  # what it created stays; only the history stops listing it
+                history.record(REPEATABLE, item.name, "repair", "pending")
+        return [*repaired, *gone]
 
     @staticmethod
     def _repair_outcome(item: MigrationStatus, mark: str | None) -> str | None:
@@ -353,6 +516,8 @@ class Migrator:
         make_plan: Callable[[list[MigrationStatus]], Plan],
         dry_run: bool,
         single_transaction: bool,
+        repeatables: list[Repeatable] | None = None,
+        baseline_target: Version | None = None,  # the newest baseline file `up` may run
     ) -> RunResult:
         with self._session(write=not dry_run) as (dialect, history):
             if single_transaction and not dialect.transactional_ddl:
@@ -362,9 +527,19 @@ class Migrator:
                     hint="run without --single-transaction: rung records progress per statement",
                 )
             state = self._state(history)
-            plan = make_plan(self._statuses(dialect, state, migrations))
+            from rung.fingerprint import SchemaWatch
+
+            watch = SchemaWatch.for_run(self.settings, dialect, history, self.on_event, dry_run)
+            if watch is not None:
+                watch.start(direction, state.last_id)
+            plan = make_plan(self._statuses(dialect, state, migrations, baseline_target))
+            if repeatables:  # after the versioned steps, those that changed or never ran
+                due = planning.plan_repeatables(planning.repeatable_statuses(repeatables, state))
+                plan = Plan(plan.steps + due)
             check(step.migration for step in plan.steps)
-            planned = [self._prepare_step(dialect, step) for step in plan.steps]
+            placeholders = self._placeholders(dialect, history.conn)
+            placeholders.prepare(_scripts(plan.steps))  # every unset value named at once
+            planned = [self._prepare_step(dialect, step, placeholders) for step in plan.steps]
             if dry_run or not planned:
                 return RunResult(direction, planned, dry_run)
             from rung.runner import Runner
@@ -375,6 +550,9 @@ class Migrator:
                 history,
                 self.on_event,
                 seen_id=state.last_id,
+                placeholders=placeholders.mapping()
+                if any(step.migration.kind == "python" for step in plan.steps)
+                else None,
             )
             prepared = [
                 runner.prepare(step, p.statements)
@@ -390,33 +568,45 @@ class Migrator:
                     )
             _check_transaction_fit(dialect, [p for p in prepared if p.transactional])
             self.on_event(RunEvent("plan", direction, detail=str(len(prepared))))
-            runner.run(prepared, single_transaction=single_transaction)
+            try:
+                runner.run(prepared, single_transaction=single_transaction)
+            except BaseException:
+                if watch is not None:  # what the migrations before it (or MySQL) committed
+                    watch.finish(direction, quietly=True)
+                raise
+            if watch is not None:
+                watch.finish(direction)
         return RunResult(direction, planned, False)
 
-    def _prepare_step(self, dialect: Dialect, step: PlanStep) -> PlannedStep:
-        """Split the step's script and check a resumed run against what already ran."""
-        from rung.sqlsplit import split
-
+    def _prepare_step(
+        self, dialect: Dialect, step: PlanStep, placeholders: Placeholders | None = None
+    ) -> PlannedStep:
+        """Substitute placeholders, split the step's script and check a resumed run against
+        what already ran."""
         migration = step.migration
         script = migration.up if step.direction == "up" else migration.down
         statements: tuple[Statement, ...] = ()
         if script is not None:
-            statements = tuple(
-                split(
-                    script.text,
-                    dialect.flavour,
-                    first_line=script.first_line,
-                    path=str(script.path),
-                )
-            )
+            if placeholders is not None:
+                script = placeholders.substituted(script)
+            statements = tuple(script.statements(dialect.flavour))
         if step.resume_from:
             _check_resume(dialect, step, statements)
         return PlannedStep(migration, step.direction, statements, step.resume_from)
 
+    def _placeholders(self, dialect: Dialect, conn: Any) -> Placeholders:
+        from rung.placeholders import for_database
+
+        return for_database(self.settings, self.layout.format, dialect, conn)
+
     def _statuses(
-        self, dialect: Dialect, state: planning.HistoryState, migrations: list[Migration]
+        self,
+        dialect: Dialect,
+        state: planning.HistoryState,
+        migrations: list[Migration],
+        target: Version | None = None,
     ) -> list[MigrationStatus]:
-        return planning.statuses(migrations, state, self._classifier(dialect))
+        return planning.statuses(migrations, state, self._classifier(dialect), target=target)
 
     def _state(self, history: History) -> planning.HistoryState:
         return planning.derive(self._events(history))
@@ -495,6 +685,13 @@ class Migrator:
         except BaseException:
             dialect.rollback(history.conn)
             raise
+
+
+def _scripts(steps: Sequence[PlanStep]) -> Iterator[Script]:
+    for step in steps:
+        script = step.migration.up if step.direction == "up" else step.migration.down
+        if script is not None:
+            yield script
 
 
 def _check_transaction_fit(dialect: Dialect, prepared: Sequence[Any]) -> None:

@@ -1,8 +1,9 @@
 """`rung check`: everything that should block a merge, evaluated on the tree as it is now.
 
 Validation problems (names, duplicate versions, markers), lint findings, a stale rung.sum,
-and, when a database is configured, applied migrations that no longer match their files
-and pending migrations older than the newest applied one (out of order).
+versioned migrations that use what only a repeatable migration creates (a warning), and,
+when a database is configured, applied migrations that no longer match their files and
+pending migrations older than the newest applied one (out of order).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from rung import plan as planning
 from rung.errors import InvalidMigrations
-from rung.model import Migration, format_version
+from rung.model import Migration, Repeatable, format_version
 from rung.source import integrity
 
 if TYPE_CHECKING:
     from rung.api import Migrator
+    from rung.source.repeatable import Location
 
 ERROR, WARNING = "error", "warning"
 
@@ -26,7 +28,7 @@ ERROR, WARNING = "error", "warning"
 @dataclass(frozen=True)
 class CheckProblem:
     severity: str  # "error" blocks a merge; "warning" does not
-    kind: str  # invalid, integrity, lint, modified, out-of-order
+    kind: str  # invalid, integrity, lint, repeatable, modified, out-of-order, dump
     message: str
 
 
@@ -65,6 +67,11 @@ def run_check(
     except InvalidMigrations as exc:
         migrations = None
         problems += [CheckProblem(ERROR, "invalid", line) for line in exc.details or [exc.message]]
+    try:
+        repeatables = migrator.repeatables(parse=True)
+    except InvalidMigrations as exc:
+        repeatables = None
+        problems += [CheckProblem(ERROR, "invalid", line) for line in exc.details or [exc.message]]
     problems += [
         CheckProblem(ERROR, "integrity", line) for line in integrity.verify(directory).problems()
     ]
@@ -72,9 +79,11 @@ def run_check(
         return CheckReport(problems)
     linted, findings = _lint(migrator, migrations, dialect)
     problems += findings
+    if repeatables:
+        problems += _uses_of_repeatables(migrations, repeatables)
     database = None
     if migrator.settings.database:
-        database, found = _against_database(migrator, migrations, allow_out_of_order)
+        database, found = _against_database(migrator, migrations, repeatables, allow_out_of_order)
         problems += found
     if dump is not None:
         problems += _check_dump(migrator, dump)
@@ -125,10 +134,44 @@ def _check_dump(migrator: Migrator, path: Path) -> list[CheckProblem]:
     ]
 
 
+def _uses_of_repeatables(
+    migrations: list[Migration], repeatables: list[Repeatable]
+) -> list[CheckProblem]:
+    """Versioned migrations that use an object only a repeatable creates: repeatables run
+    after the versioned migrations of each `up`, so what such a use finds depends on when
+    the database was deployed."""
+    from rung.source.repeatable import created_by, uses
+
+    defined: dict[str, tuple[Repeatable, Location]] = {}
+    for repeatable in repeatables:
+        for name, where in created_by(repeatable).items():
+            defined.setdefault(name, (repeatable, where))
+    for migration in migrations:  # created by a versioned migration too: not timing-bound
+        for name in created_by(migration, any_kind=True):
+            defined.pop(name, None)
+    problems = []
+    for migration in migrations:
+        for name, where in uses(migration, defined).items():
+            repeatable, created = defined[name]
+            problems.append(
+                CheckProblem(
+                    WARNING,
+                    "repeatable",
+                    f"{where.path}:{where.line}: uses {name}, which only the repeatable "
+                    f"migration {repeatable.label} creates ({created.path}:{created.line}); "
+                    "repeatables run after the versioned migrations of each `rung up`, so on "
+                    f"a new database {name} does not exist yet when this runs, and if this "
+                    f"drops it, it stays dropped until {repeatable.label} changes. Create "
+                    "what this migration needs in it, or move the use into a repeatable",
+                )
+            )
+    return problems
+
+
 def _lint(
     migrator: Migrator, migrations: list[Migration], requested: str | None
 ) -> tuple[str | None, list[CheckProblem]]:
-    from rung.lint import dialect_name, lint
+    from rung.lint import dialect_name, lint, with_placeholders
 
     settings = migrator.settings
     if not requested and not settings.database:
@@ -141,10 +184,11 @@ def _lint(
             )
         ]
     name = dialect_name(requested, settings)
-    findings = lint(
-        [m for m in migrations if m.kind == "sql"], dialect=name, settings=settings.lint
-    )
-    return name, [
+    sql = [m for m in migrations if m.kind == "sql"]
+    misplaced: list[str] = []  # placeholders `rung up` would refuse whatever their values
+    sql = with_placeholders(sql, dialect=name, settings=settings, problems=misplaced)
+    findings = lint(sql, dialect=name, settings=settings.lint)
+    return name, [CheckProblem(ERROR, "invalid", line) for line in misplaced] + [
         CheckProblem(
             f.severity, "lint", f"{f.path}:{f.line}:{f.column}: {f.rule}: {f.message} ({f.hint})"
         )
@@ -153,9 +197,12 @@ def _lint(
 
 
 def _against_database(
-    migrator: Migrator, migrations: list[Migration], allow_out_of_order: bool
+    migrator: Migrator,
+    migrations: list[Migration],
+    repeatables: list[Repeatable] | None,
+    allow_out_of_order: bool,
 ) -> tuple[str, list[CheckProblem]]:
-    report = migrator.status(migrations)
+    report = migrator.status(migrations, repeatables or [])
     items = report.migrations
     problems: list[CheckProblem] = []
     try:

@@ -13,10 +13,13 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from rung.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rung.source.adapters import FlywayNaming
 
 DEFAULT_DIRECTORY = "migrations"
 DEFAULT_HISTORY_TABLE = "rung_history"
@@ -166,9 +169,13 @@ class Settings:
     history_schema: str | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     on_connect: str | None = None  # "package.module:function", called with each new connection
+    fingerprint: bool = True  # record the schema's fingerprint after runs; warn when it changed
     lint: LintSettings = LintSettings()
     format: str | None = None  # migration file layout: rung (default), flyway, dbmate, ...
     pattern: str | None = None  # file-name regex with named groups; implies format "pattern"
+    flyway: FlywayNaming | None = None  # the [flyway] table: Flyway's prefixes, separator, ...
+    placeholders: dict[str, str] = field(default_factory=dict)  # name -> value, env over config
+    placeholder_replacement: bool | None = None  # None: as the layout's own tool does
     env: str | None = None
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
@@ -190,9 +197,13 @@ _KEYS = {
     "history_schema",
     "lock_timeout",
     "on_connect",
+    "fingerprint",
     "lint",
     "format",
     "pattern",
+    "flyway",
+    "placeholders",
+    "placeholder_replacement",
 }
 _LINT_KEYS = {"disable", "severity", "target_version"}
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
@@ -258,9 +269,13 @@ def load_settings(
         history_schema=str(values["history_schema"]) if "history_schema" in values else None,
         lock_timeout=timeout,
         on_connect=str(values["on_connect"]) if "on_connect" in values else None,
+        fingerprint=_fingerprint_setting(values, sources),
         lint=_lint_settings(values.get("lint"), sources.get("lint")),
         format=_layout_setting(values, sources, "format"),
         pattern=_layout_setting(values, sources, "pattern"),
+        flyway=_flyway_setting(values, sources),
+        placeholders=_placeholders(base_table, env_table, environ),
+        placeholder_replacement=_placeholder_replacement(values, sources),
         env=env,
         config_file=found,
         sources=sources,
@@ -330,6 +345,39 @@ def _layout_setting(values: dict[str, object], sources: dict[str, str], key: str
     return str(value) if value is not None else None
 
 
+def _flyway_setting(values: dict[str, object], sources: dict[str, str]) -> FlywayNaming | None:
+    """The [flyway] table, checked, and read with format = "flyway" only."""
+    if "flyway" not in values:
+        return None
+    from rung.source.adapters import FlywayNaming, layout_for
+
+    where = f"{sources['flyway']} [flyway]"
+    naming = FlywayNaming.from_table(values["flyway"], where)
+    try:
+        layout_for(values.get("format"), values.get("pattern"), flyway=naming)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc.message}", hint=exc.hint) from None
+    return naming
+
+
+def _placeholders(
+    base: _Table | None, env: _Table | None, environ: dict[str, str]
+) -> dict[str, str]:
+    """[placeholders], then [env.NAME.placeholders] over it, then RUNG_PLACEHOLDER_<NAME>."""
+    from rung.placeholders import read_settings
+
+    return read_settings((base, env), environ)
+
+
+def _placeholder_replacement(values: dict[str, object], sources: dict[str, str]) -> bool | None:
+    value = values.get("placeholder_replacement")
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(
+            f"{sources['placeholder_replacement']}: `placeholder_replacement` must be true or false"
+        )
+    return value
+
+
 def _lint_settings(table: object, source: str | None) -> LintSettings:
     if table is None:
         return LintSettings()
@@ -379,6 +427,15 @@ def _expand(value: str, source: str, environ: dict[str, str]) -> str:
         return environ[name]
 
     return _VARIABLE.sub(lookup, value)
+
+
+def _fingerprint_setting(values: dict[str, object], sources: dict[str, str]) -> bool:
+    value = values.get("fingerprint", True)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{sources['fingerprint']}: `fingerprint` must be true or false, not {value!r}"
+        )
+    return value
 
 
 def connection_hook(settings: Settings) -> Callable[[Any, str], None] | None:

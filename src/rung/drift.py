@@ -4,19 +4,27 @@ replayed, in applied order, on a scratch database; the two schemas are then comp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rung import plan as planning
 from rung.errors import DriftFound, RequestRefused
-from rung.model import Migration
-from rung.plan import MigrationStatus
+from rung.model import Migration, Repeatable
+from rung.plan import MigrationStatus, RepeatableStatus
 
 if TYPE_CHECKING:
     from rung.api import Migrator
     from rung.schema.diff import Change
 
-__all__ = ["DriftReport", "batches", "drift", "drift_error", "expected_migrations"]
+__all__ = [
+    "DriftReport",
+    "batches",
+    "drift",
+    "drift_error",
+    "expected_migrations",
+    "expected_repeatables",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class DriftReport:
     migrations: tuple[str, ...]  # what the expected schema was built from, in applied order
     notes: tuple[str, ...] = ()
     method: str = "shadow"  # or "fingerprint"
+    compared: bool = True  # False: no fingerprint was recorded to compare with
+    recorded_at: datetime | None = None  # when the fingerprint compared with was recorded
 
     @property
     def drifted(self) -> bool:
@@ -69,6 +79,25 @@ def expected_migrations(items: Sequence[MigrationStatus]) -> tuple[list[Migratio
     return [item.migration for item in ordered], notes
 
 
+def expected_repeatables(
+    items: Sequence[RepeatableStatus],
+) -> tuple[list[Repeatable], list[str]]:
+    """The repeatables the database ran, as their files are now, and notes on what makes
+    the expected schema less than exact."""
+    ran = [item for item in items if item.applied is not None and item.applied.checksum]
+    notes = [
+        f"{item.label}: its file is gone; what it created is not in the expected schema"
+        for item in ran
+        if item.repeatable is None
+    ]
+    notes += [
+        f"{item.label}: built from the current file, which changed after it last ran"
+        for item in ran
+        if item.repeatable is not None and item.repeatable.checksum != item.applied.checksum
+    ]
+    return [item.repeatable for item in ran if item.repeatable is not None], notes
+
+
 def batches(migrations: Sequence[Migration]) -> list[list[Migration]]:
     """Split an applied order into runs of rising versions, each applied by one `up`."""
     runs: list[list[Migration]] = []
@@ -87,31 +116,37 @@ def drift(migrator: Migrator, *, shadow_url: str | None = None) -> DriftReport:
 
     report = migrator.status()
     expected, notes = expected_migrations(report.migrations)
+    repeatables, repeatable_notes = expected_repeatables(report.repeatables)
     actual = migrator.schema()
     with scratch_database(migrator.settings, shadow_url) as settings:
-        scratch = Migrator(settings=settings)
+        scratch = Migrator(settings=replace(settings, fingerprint=False))  # thrown away
         done: list[Migration] = []
         for run in batches(expected):
             done += run
             scratch.replay(done)
+        if repeatables:  # after the versioned ones, as `rung up` runs them
+            scratch.replay(done, repeatables)
         built = scratch.schema()
     return DriftReport(
         report.database,
         tuple(diff(built, actual)),
-        tuple(m.label for m in expected),
-        tuple(notes),
+        tuple(m.label for m in [*expected, *repeatables]),
+        tuple(notes + repeatable_notes),
     )
 
 
 def drift_error(report: DriftReport) -> DriftFound:
     count = len(report.changes)
-    source = (
-        "the schema recorded after the last `rung up`"
-        if report.method == "fingerprint"
-        else f"the schema its {len(report.migrations)} applied migration(s) build"
-    )
+    if report.method == "fingerprint":
+        return DriftFound(
+            "the database's schema differs from the fingerprint rung recorded after its last "
+            f"run: {count} object(s) added (+), removed (-) or changed (~) since",
+            hint="write a migration for changes to keep, or undo them; to keep them as they "
+            "are, run `rung drift --fingerprint --accept`",
+        )
     return DriftFound(
-        f"the database's schema differs from {source}: {count} difference(s)",
+        f"the database's schema differs from the schema its {len(report.migrations)} applied "
+        f"migration(s) build: {count} difference(s)",
         hint="a `+` was added to the database by hand, a `-` removed from it; write a "
         "migration for changes to keep, or undo them",
     )

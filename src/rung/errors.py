@@ -15,6 +15,7 @@
     ├── CheckFailed                exit 12  `rung check` found something that blocks a merge
     ├── DriftFound                 exit 13  `rung drift`: the schema differs from the migrations'
     ├── VerifyFailed               exit 14  `rung verify`: a down or a second up changed the schema
+    ├── SchemaDiffers              exit 15  `rung diff --exit-code`: the two schemas differ
     └── Interrupted                exit 130 Ctrl-C; the history says what was done
 
 Each error carries a stable `code` (shown as ``error[code]``), a message, optional
@@ -113,6 +114,11 @@ class VerifyFailed(RungError):
     exit_code = 14
 
 
+class SchemaDiffers(RungError):
+    code = "schema-differs"
+    exit_code = 15
+
+
 class Interrupted(RungError):
     code = "interrupted"
     exit_code = 130
@@ -134,5 +140,6 @@ EXIT_CODES: dict[int, str] = {
     CheckFailed.exit_code: "`rung check` found something that should block a merge",
     DriftFound.exit_code: "`rung drift`: the database's schema differs from its migrations'",
     VerifyFailed.exit_code: "`rung verify`: a migration's down or second up changed the schema",
+    SchemaDiffers.exit_code: "`rung diff --exit-code`: the two schemas differ",
     Interrupted.exit_code: "interrupted (Ctrl-C)",
 }

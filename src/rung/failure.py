@@ -54,6 +54,11 @@ def explain_failure(
         )
     if transactional or committed == 0:
         hint = f"fix the file, then run `{verb}`"
+    elif migration.repeatable:  # never resumed: it is written to run again from the top
+        hint = (
+            "fix the file, then run `rung up`: it runs the whole repeatable migration again, "
+            "so keep every statement safe to repeat (CREATE OR REPLACE, DROP … IF EXISTS)"
+        )
     else:
         number = statements.index(statement) + 1 if statement in statements else committed + 1
         hint = (

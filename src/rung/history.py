@@ -14,7 +14,7 @@ from typing import Any
 from rung import __version__
 from rung.dialects import Dialect
 from rung.errors import IncompatibleHistory
-from rung.model import HistoryEvent, parse_version
+from rung.model import HistoryEvent, history_version
 from rung.source import CHECKSUM_VERSION
 
 LAYOUT = 1
@@ -90,16 +90,17 @@ class History:
 
     def events(self, after_id: int = 0) -> list[HistoryEvent]:
         p = self.dialect.placeholder
+        # Layout and fingerprint events describe the table and the schema, not migrations.
         rows = self._query(
             f"SELECT {', '.join(_COLUMNS)} FROM {self.name}"
-            f" WHERE id > {p} AND event <> 'layout' ORDER BY id",
+            f" WHERE id > {p} AND event NOT IN ('layout', 'fingerprint') ORDER BY id",
             (after_id,),
         )
         from_db_time = self.dialect.from_db_time
         return [
             HistoryEvent(
                 id=int(row[0]),
-                version=parse_version(row[1]),
+                version=history_version(row[1]),
                 version_text=row[1],
                 name=row[2],
                 event=row[3],

@@ -13,17 +13,30 @@ from pathlib import Path
 
 Version = tuple[int, ...]
 
+# The history's `version` for a repeatable migration's runs: never a number, so no
+# versioned migration can be mistaken for one (the row's `name` says which repeatable).
+REPEATABLE = "repeatable"
+
 
 def format_version(version: Version) -> str:
     return ".".join(str(part) for part in version)
 
 
 def parse_version(text: str) -> Version:
-    """'20261127103000' -> (20261127103000,), '1.2.0' or '1_2_0' -> (1, 2, 0)."""
+    """'20261127103000' -> (20261127103000,), '1.2.0' or '1_2_0' -> (1, 2, 0);
+    diesel's '2017-12-13-123456' is one number written with dashes -> (20171213123456,)."""
+    dashed = text.strip().split("-")
+    if len(dashed) > 1 and all(part.isdigit() for part in dashed):
+        return (int("".join(dashed)),)
     parts = text.strip().replace("_", ".").split(".")
     if not parts or not all(part.isdigit() for part in parts):
         raise ValueError(f"not a version: {text!r}")
     return tuple(int(part) for part in parts)
+
+
+def history_version(text: str) -> Version:
+    """A history row's version: () for a repeatable's run, else the version it names."""
+    return () if text == REPEATABLE else parse_version(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,13 @@ class Script:
     text: str
     first_line: int  # line of `path` that the script's first line is
     transactional: bool = True  # False under `-- rung:no-transaction`
+
+    def statements(self, flavour: str) -> list[Statement]:
+        """The statements to run, in order, split for the database's SQL flavour. A format
+        that says itself where statements end (Liquibase's changesets) overrides this."""
+        from rung.sqlsplit import split
+
+        return split(self.text, flavour, first_line=self.first_line, path=str(self.path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +122,46 @@ class Migration:
     def transactional(self) -> bool:
         return self.up is None or self.up.transactional
 
+    @property
+    def repeatable(self) -> bool:
+        """True for a Repeatable: run again whenever its file changes, never rolled back."""
+        return False
+
+    @property
+    def baseline(self) -> bool:
+        """True for a Flyway baseline (B1__x.sql): run only on a database with no applied
+        migration, in place of the migrations at or below its version."""
+        return False
+
+
+@dataclass(frozen=True)
+class Repeatable(Migration):
+    """A repeatable migration (views, functions, procedures, triggers): no version, no down;
+    `rung up` runs it again, after the versioned migrations, whenever its file changes.
+
+    Its history rows carry REPEATABLE as their version and its `name` to say which it is.
+    """
+
+    written_label: str = ""  # its file as the user knows it: repeatable/views, R__views
+
+    @cached_property
+    def _content(self) -> Content:
+        from rung.source.repeatable import parse
+
+        return parse(self)
+
+    @property
+    def label(self) -> str:
+        return self.written_label or f"{REPEATABLE}/{self.name}"
+
+    @property
+    def repeatable(self) -> bool:
+        return True
+
+    @property
+    def version_text(self) -> str:
+        return REPEATABLE
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEvent:
@@ -109,9 +169,9 @@ class HistoryEvent:
 
     id: int
     version: Version
-    version_text: str  # as the file name wrote it: "001"
+    version_text: str  # as the file name wrote it: "001"; REPEATABLE for a repeatable's run
     name: str
-    event: str  # apply | rollback | baseline | repair | start
+    event: str  # apply | rollback | baseline | repair | adopt
     outcome: str  # success | failed | running
     checksum: str | None
     checksum_version: int
@@ -125,6 +185,15 @@ class HistoryEvent:
     os_user: str | None
     host: str | None
     rung_version: str | None
+
+    @property
+    def label(self) -> str:
+        """What the row is about: 001_add_users, or repeatable/views."""
+        if self.version_text == REPEATABLE:
+            return f"{REPEATABLE}/{self.name}"
+        if (self.event, self.outcome) == ("adopt", "noted"):  # names the other tool, no migration
+            return self.name
+        return f"{self.version_text}_{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +247,12 @@ class Plan:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """Something that happened during a run, for the reporter: start, done, skipped, lock-wait."""
+    """Something that happened during a run, for the reporter: start, done, skipped, lock-wait,
+    warning."""
 
     kind: str
     direction: str | None = None
     migration: Migration | None = None
     duration_ms: int | None = None
     detail: str | None = None
+    changes: tuple[str, ...] = ()  # a warning's objects: "+ index users.ix_users_email"

@@ -8,12 +8,14 @@ from datetime import datetime
 
 from rung.errors import InvalidMigrations, RequestRefused
 from rung.model import (
+    REPEATABLE,
     AppliedState,
     Failure,
     HistoryEvent,
     Migration,
     Plan,
     PlanStep,
+    Repeatable,
     Version,
     format_version,
 )
@@ -26,6 +28,8 @@ APPLIED, PENDING, MODIFIED, MISSING, FAILED, BASELINE = (
     "failed",
     "baseline",
 )
+# Not run on this database: the baseline file planned for it (pending) stands in for it.
+BELOW_BASELINE = "below-baseline"
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,40 @@ class HistoryState:
     baseline_at: datetime | None = None
     baseline_order: int = 0
     last_id: int = 0
+    repeatables: dict[str, RepeatableState] = field(default_factory=dict)
+    baseline_file: str | None = None  # "1_20_0_name" when the baseline ran a file (B1_20_0__)
+    baseline_failure: AppliedState | None = None  # a baseline file's run failed or was cut
 
 
 def derive(events: Iterable[HistoryEvent]) -> HistoryState:
     """Replay the history, oldest first, into each version's current standing."""
+    events = list(events)
     states: dict[Version, AppliedState] = {}
     baseline: tuple[Version, datetime, int] | None = None
+    baseline_file: str | None = None
+    baseline_failure: AppliedState | None = None
     last_id = 0
     for e in events:
         last_id = max(last_id, e.id)
-        if e.event == "baseline":
+        if e.version_text == REPEATABLE:  # derive_repeatables reads these
+            continue
+        if e.event == "baseline" and e.outcome != "success":
+            baseline_failure = _baseline_failure(e)
+            continue
+        if e.event == "repair" and baseline_failure and e.version == baseline_failure.version:
+            baseline_failure = None  # `rung repair` settled the failed baseline
+            if e.outcome == "applied":
+                baseline = (e.version, e.started_at, e.id)
+                baseline_file = f"{e.version_text}_{e.name}"
+            continue
+        if e.event == "baseline" or (e.event, e.outcome) == ("adopt", "baseline"):
             baseline = (e.version, e.started_at, e.id)
+            # A baseline file's run has a checksum; `rung baseline VERSION` runs nothing.
+            ran = e.event == "baseline" and e.checksum
+            baseline_file = f"{e.version_text}_{e.name}" if ran else None
+            baseline_failure = None
+            continue
+        if e.event == "adopt" and e.outcome != "applied":  # "noted": the other tool's position
             continue
         before = states.get(e.version)
         if before is None and baseline is not None and e.version <= baseline[0]:
@@ -59,7 +86,7 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
                 version_text=e.version_text,
             )
         before = before or AppliedState(e.version, e.name, False, version_text=e.version_text)
-        if e.event == "apply" and e.outcome == "success":
+        if (e.event, e.outcome) in (("apply", "success"), ("adopt", "applied")):
             states[e.version] = AppliedState(
                 e.version,
                 e.name,
@@ -94,9 +121,28 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
                 states[e.version] = AppliedState(
                     e.version, e.name, False, version_text=e.version_text
                 )
+    repeatables = derive_repeatables(events)
     if baseline is None:
-        return HistoryState(states, last_id=last_id)
-    return HistoryState(states, baseline[0], baseline[1], baseline[2], last_id)
+        return HistoryState(
+            states, last_id=last_id, repeatables=repeatables, baseline_failure=baseline_failure
+        )
+    return HistoryState(
+        states,
+        baseline[0],
+        baseline[1],
+        baseline[2],
+        last_id,
+        repeatables=repeatables,
+        baseline_file=baseline_file,
+    )
+
+
+def _baseline_failure(e: HistoryEvent) -> AppliedState:
+    """A baseline file's failed (or interrupted) run, which `rung up` finishes first."""
+    done = e.statements_done if e.outcome == "failed" else None
+    error = e.error if e.outcome == "failed" else "the run was interrupted (process killed)"
+    failure = Failure("up", error, done, e.statement_hashes, e.started_at)
+    return AppliedState(e.version, e.name, False, failure=failure, version_text=e.version_text)
 
 
 @dataclass(frozen=True)
@@ -107,6 +153,7 @@ class MigrationStatus:
     migration: Migration | None
     applied: AppliedState | None
     change: str | None = None  # what kind of edit, for modified migrations
+    baseline_file: str | None = None  # the baseline file that stands in for it here
 
     @property
     def label(self) -> str:
@@ -127,11 +174,20 @@ Classifier = Callable[[Migration, AppliedState], str]
 
 
 def statuses(
-    migrations: Sequence[Migration], history: HistoryState, classify: Classifier
+    migrations: Sequence[Migration],
+    history: HistoryState,
+    classify: Classifier,
+    *,
+    target: Version | None = None,
 ) -> list[MigrationStatus]:
-    """Each migration file and each applied version without a file, in version order."""
-    result = []
-    by_version = {m.version: m for m in migrations}
+    """Each migration file and each applied version without a file, in version order.
+
+    On a database with no applied migration, the newest baseline file at or below `target`
+    is pending, and the migrations it stands in for are BELOW_BASELINE; elsewhere baseline
+    files are ignored.
+    """
+    result: list[MigrationStatus] = []
+    by_version = {m.version: m for m in migrations if not m.baseline}
     for version in sorted(by_version.keys() | history.states.keys()):
         migration = by_version.get(version)
         state = history.states.get(version)
@@ -162,7 +218,57 @@ def statuses(
             )
         else:
             result.append(MigrationStatus(version, migration.name, APPLIED, migration, state))
-    return result
+    return _with_baseline(result, [m for m in migrations if m.baseline], history, target)
+
+
+def _with_baseline(
+    items: list[MigrationStatus],
+    baselines: Sequence[Migration],
+    history: HistoryState,
+    target: Version | None,
+) -> list[MigrationStatus]:
+    """The statuses with the baseline file this database runs, or ran, in its place."""
+    if history.baseline is not None:
+        if history.baseline_file is None:
+            return items
+        label = next(
+            (b.label for b in baselines if b.version == history.baseline), history.baseline_file
+        )
+        return [replace(s, baseline_file=label) if s.state == BASELINE else s for s in items]
+    failed = history.baseline_failure
+    if failed is not None:  # finish the baseline that failed before anything else
+        chosen = next((b for b in baselines if b.version == failed.version), None)
+        if chosen is None:
+            if not (failed.failure and failed.failure.partial):
+                return items
+            row = MigrationStatus(failed.version, failed.name, MISSING, None, failed)
+            return _insert(items, row)
+        row = MigrationStatus(chosen.version, chosen.name, FAILED, chosen, failed)
+    else:
+        candidates = [b for b in baselines if target is None or b.version <= target]
+        if not candidates or not all(_untouched(s) for s in items):
+            return items
+        chosen = max(candidates, key=lambda b: b.version)
+        row = MigrationStatus(chosen.version, chosen.name, PENDING, chosen, None)
+    covered = [
+        replace(s, state=BELOW_BASELINE, baseline_file=chosen.label)
+        if s.version <= chosen.version and _untouched(s)
+        else s
+        for s in items
+    ]
+    return _insert(covered, row)
+
+
+def _untouched(item: MigrationStatus) -> bool:
+    """Neither applied nor partly applied: a baseline may still run in its place."""
+    failure = item.applied.failure if item.applied else None
+    return not item.is_applied and not (failure and failure.partial)
+
+
+def _insert(items: list[MigrationStatus], row: MigrationStatus) -> list[MigrationStatus]:
+    """`row` after the migrations at or below its version (a baseline runs before those above)."""
+    index = next((i for i, s in enumerate(items) if s.version > row.version), len(items))
+    return [*items[:index], row, *items[index:]]
 
 
 def check_consistent(items: Sequence[MigrationStatus]) -> None:
@@ -214,6 +320,8 @@ def plan_up(
     steps = []
     for s in items:
         if s.is_applied or s.migration is None or (target is not None and s.version > target):
+            continue
+        if s.state == BELOW_BASELINE:  # the baseline file runs in its place
             continue
         if newest_applied is not None and s.version < newest_applied and not allow_out_of_order:
             raise InvalidMigrations(
@@ -274,6 +382,13 @@ def plan_down(
                 "migration's work is all there or `rung repair --as pending` if none of it is",
             )
     for s in chosen:
+        if s.baseline_file:
+            raise RequestRefused(
+                f"cannot roll back past the baseline {s.baseline_file}: a baseline has no down, "
+                f"and {s.label} is part of it; nothing was rolled back",
+                hint=f"roll back only what was applied after {s.baseline_file}: "
+                "`rung down --to VERSION` with its version",
+            )
         if s.migration is None or not s.migration.has_down:
             raise RequestRefused(
                 f"cannot roll back {s.label}: it has no down migration; nothing was rolled back",
@@ -290,3 +405,103 @@ def _step(item: MigrationStatus, direction: str) -> PlanStep:
     if failure is None or failure.direction != direction or not failure.statements_done:
         return PlanStep(item.migration, direction)
     return PlanStep(item.migration, direction, failure.statements_done, failure.statement_hashes)
+
+
+# -- repeatable migrations -------------------------------------------------------------------
+NEW, CHANGED, AFTER_ROLLBACK = "new", "changed", "after-rollback"  # why a repeatable is pending
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatableState:
+    """A repeatable's standing, derived from its history events."""
+
+    name: str
+    checksum: str | None = None  # of its last successful run; None if none succeeded
+    applied_at: datetime | None = None
+    duration_ms: int | None = None
+    order: int = 0  # id of the event of that run
+    failure: Failure | None = None  # its latest run failed, or was interrupted
+    stale: bool = False  # a versioned migration was rolled back after that run
+
+
+def derive_repeatables(events: Sequence[HistoryEvent]) -> dict[str, RepeatableState]:
+    """Replay the history, oldest first, into each repeatable's standing, by name."""
+    states: dict[str, RepeatableState] = {}
+    last_rollback = 0
+    for e in events:
+        if e.version_text != REPEATABLE:
+            if e.event == "rollback" and e.outcome == "success":
+                last_rollback = e.id
+            continue
+        before = states.get(e.name) or RepeatableState(e.name)
+        if (e.event, e.outcome) in (("apply", "success"), ("adopt", "applied")):
+            states[e.name] = RepeatableState(
+                e.name, e.checksum, e.started_at, e.duration_ms, order=e.id
+            )
+        elif e.event == "apply":  # failed, or running when the process died
+            done = e.statements_done if e.outcome == "failed" else None
+            error = e.error if e.outcome == "failed" else "the run was interrupted (process killed)"
+            failure = Failure("up", error, done, e.statement_hashes, e.started_at)
+            states[e.name] = replace(before, failure=failure)
+        elif e.event == "repair" and e.outcome == "pending":  # forgotten: its file was deleted
+            states.pop(e.name, None)
+        elif e.event == "repair":
+            states[e.name] = replace(
+                before, checksum=e.checksum, failure=None, order=before.order or e.id
+            )
+    return {
+        name: replace(state, stale=state.checksum is not None and state.order < last_rollback)
+        for name, state in states.items()
+    }
+
+
+@dataclass(frozen=True)
+class RepeatableStatus:
+    """A repeatable's standing: applied, pending (NEW, CHANGED, AFTER_ROLLBACK), failed, or
+    missing (it ran, and its file is gone)."""
+
+    name: str
+    state: str
+    repeatable: Repeatable | None
+    applied: RepeatableState | None
+    change: str | None = None  # why it is pending
+
+    @property
+    def label(self) -> str:
+        return self.repeatable.label if self.repeatable else f"{REPEATABLE}/{self.name}"
+
+    @property
+    def due(self) -> bool:
+        """Whether the next `rung up` runs it."""
+        return self.state in (PENDING, FAILED)
+
+
+def repeatable_statuses(
+    repeatables: Sequence[Repeatable], history: HistoryState
+) -> list[RepeatableStatus]:
+    """Each repeatable file, and each repeatable that ran but whose file is gone, by name."""
+    by_name = {r.name: r for r in repeatables}
+    result = []
+    for name in sorted(by_name.keys() | history.repeatables.keys()):
+        repeatable, state = by_name.get(name), history.repeatables.get(name)
+        if repeatable is None:
+            if state is not None and state.checksum is not None:
+                result.append(RepeatableStatus(name, MISSING, None, state))
+            continue
+        if state is not None and state.failure is not None:
+            result.append(RepeatableStatus(name, FAILED, repeatable, state))
+        elif state is None or state.checksum is None:
+            result.append(RepeatableStatus(name, PENDING, repeatable, state, NEW))
+        elif state.checksum != repeatable.checksum:
+            result.append(RepeatableStatus(name, PENDING, repeatable, state, CHANGED))
+        elif state.stale:
+            result.append(RepeatableStatus(name, PENDING, repeatable, state, AFTER_ROLLBACK))
+        else:
+            result.append(RepeatableStatus(name, APPLIED, repeatable, state))
+    return result
+
+
+def plan_repeatables(items: Sequence[RepeatableStatus]) -> tuple[PlanStep, ...]:
+    """The repeatables to run after the versioned migrations, in name order, each from its
+    first statement: a repeatable is written to run again, so it is never resumed."""
+    return tuple(PlanStep(item.repeatable, "up") for item in items if item.due and item.repeatable)

@@ -10,10 +10,14 @@ this module is imported until a fixture is requested or the stairway test is ena
 - `rung_stairway = true` in the ini file (or `from rung.pytest_plugin import
   test_rung_stairway` in a test module) adds `test_rung_stairway`, which runs
   `Migrator.verify()` on a scratch database.
+
+Under pytest-xdist each worker migrates a template of its own and names every database
+after itself (`rung_pytest_gw0_...`), so workers never share or drop each other's.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -100,7 +104,7 @@ def _rung_template(rung_settings: Settings) -> Iterator[tuple[Dialect, str]]:
     """A database with every migration applied, once per session: the template to copy."""
     from rung.api import Migrator
 
-    with _ScratchDatabase(rung_settings) as (admin, name, url):
+    with _ScratchDatabase(rung_settings, "template") as (admin, name, url):
         Migrator(settings=replace(rung_settings, database=url)).up()
         yield admin, name
 
@@ -120,11 +124,11 @@ def migrated_database(_rung_template: tuple[Dialect, str]) -> Iterator[str]:
 class _ScratchDatabase:
     """Create a scratch database beside the configured one; drop it on exit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: str = "") -> None:
         from rung.dialects import dialect_for
 
         self.admin = dialect_for(settings.url(), lock_timeout=settings.lock_timeout)
-        self.name = _new_name()
+        self.name = _new_name(role)
 
     def __enter__(self) -> tuple[Dialect, str, str]:
         return self.admin, self.name, self.admin.create_database(self.name).text
@@ -133,8 +137,12 @@ class _ScratchDatabase:
         self.admin.drop_database(self.name)
 
 
-def _new_name() -> str:
-    return PREFIX + uuid.uuid4().hex[:12]
+def _new_name(role: str = "") -> str:
+    """rung_pytest_<random>; under pytest-xdist rung_pytest_gw0_<random>, and a template is
+    rung_pytest_gw0_template_<random>: a leftover of a killed run says who made it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    parts = [part for part in (worker, role) if part]
+    return PREFIX + "".join(f"{part}_" for part in parts) + uuid.uuid4().hex[:12]
 
 
 # -- the stairway test --------------------------------------------------------------------

@@ -10,7 +10,7 @@ import hashlib
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from rung.dialects import Dialect
 from rung.errors import Interrupted, MigrationFailed
 from rung.history import History
-from rung.model import PlanStep, RunEvent, Statement, Version
+from rung.model import REPEATABLE, PlanStep, RunEvent, Statement, Version
 from rung.sqlsplit import is_transaction_control, normalize
 
 
@@ -49,14 +49,17 @@ class Runner:
         emit: Callable[[RunEvent], None],
         *,
         seen_id: int = 0,
+        placeholders: Mapping[str, str] | None = None,
     ) -> None:
         self.dialect = dialect
         self.conn = conn
         self.history = history
         self.emit = emit
         self.seen_id = seen_id  # newest history event this runner has accounted for
+        self.placeholders = placeholders or {}  # Python migrations read conn.info["placeholders"]
         self.interrupts = _Interrupts()
-        self.latest: dict[Version, tuple[str, str]] = {}  # newest event seen per version
+        # Newest event seen per version (per name for repeatables): event, outcome, checksum.
+        self.latest: dict[object, tuple[str, str, str | None]] = {}
         self._announced: _Prepared | None = None  # whose `running` event is already written
 
     def prepare(self, step: PlanStep, statements: Sequence[Statement]) -> _Prepared:
@@ -195,6 +198,7 @@ class Runner:
 
             function = migration_function(migration, item.step.direction)
             with self.dialect.sqlalchemy_connection(self.conn) as conn:
+                conn.info["placeholders"] = self.placeholders
                 function(conn)
             return
         for statement in statements[item.step.resume_from :]:
@@ -212,13 +216,38 @@ class Runner:
         finally:
             cur.close()
 
+    def run_unrecorded(self, item: _Prepared, *, rollback: bool) -> str | None:
+        """Run a prepared step and record nothing (`rung verify`'s second up): in a transaction
+        rolled back afterwards, or as the database runs it. Why it failed, or None."""
+        if rollback:
+            self.dialect.begin(self.conn)
+        try:
+            self._execute(item, item.statements)
+        except Exception as exc:
+            statement = getattr(exc, "rung_statement", None)
+            where = f"line {statement.line}: " if statement is not None else ""
+            cause = getattr(exc, "orig", None)  # the driver's error, in a Python migration
+            reason = self._describe(cause if isinstance(cause, Exception) else exc).strip()
+            return where + (reason.splitlines() or [""])[0]
+        finally:
+            if rollback:
+                self._safe_rollback()
+        return None
+
     def _done_elsewhere(self, step: PlanStep) -> bool:
         """Under SQLite's write lock: did another runner apply (or roll back) this meanwhile?"""
         for event in self.history.events(after_id=self.seen_id):
             self.seen_id = max(self.seen_id, event.id)
-            self.latest[event.version] = (event.event, event.outcome)
-        want = (_EVENT[step.direction], "success")
-        return self.latest.get(step.migration.version) == want
+            self.latest[_subject(event.version, event.name)] = (
+                event.event,
+                event.outcome,
+                event.checksum,
+            )
+        m = step.migration
+        latest = self.latest.get(_subject(m.version, m.name))
+        if latest is None or latest[:2] != (_event(step), "success"):
+            return False
+        return not m.repeatable or latest[2] == m.checksum  # a repeatable: this very file
 
     def _record_success(self, item: _Prepared, started: float, duration: int) -> None:
         self.history.append(self._success_row(item, started, duration))
@@ -229,7 +258,7 @@ class Runner:
         return self.history.row(
             m.version_text,
             m.name,
-            _EVENT[step.direction],
+            _event(step),
             "success",
             checksum=m.checksum,
             sql_checksum=item.sql_checksum if step.direction == "up" else None,
@@ -240,7 +269,7 @@ class Runner:
     def _running_row(self, item: _Prepared, started: float) -> tuple[Any, ...]:
         m = item.step.migration
         return self.history.row(
-            m.version_text, m.name, _EVENT[item.step.direction], "running", started_at=_utc(started)
+            m.version_text, m.name, _event(item.step), "running", started_at=_utc(started)
         )
 
     def _record_failure(
@@ -255,7 +284,7 @@ class Runner:
             self.history.record(
                 m.version_text,
                 m.name,
-                _EVENT[step.direction],
+                _event(step),
                 "failed",
                 checksum=m.checksum,
                 statements_done=committed,
@@ -298,6 +327,16 @@ class Runner:
 
 
 _EVENT = {"up": "apply", "down": "rollback"}
+
+
+def _event(step: PlanStep) -> str:
+    """The history event of a step: a baseline file's run is recorded as the baseline."""
+    return "baseline" if step.migration.baseline else _EVENT[step.direction]
+
+
+def _subject(version: Version, name: str) -> object:
+    """What a history event is about: its version, or a repeatable's name (no version)."""
+    return version or (REPEATABLE, name)
 
 
 def _ms(started: float) -> int:

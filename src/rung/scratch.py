@@ -79,6 +79,7 @@ def _check_empty(settings: Settings) -> None:
             conn.close()
     found = [t.name for t in schema.tables] + [v.name for v in schema.views]
     found += [s.name for s in schema.sequences] + [e.name for e in schema.enums]
+    found += [f"{r.kind} {r.key}" for r in schema.routines]
     if found:
         raise RequestRefused(
             f"the shadow database {url.redacted} is not empty: "

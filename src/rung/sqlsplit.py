@@ -337,3 +337,30 @@ def is_transaction_control(statement_text: str) -> bool:
     (postgres/sqlite) / ROLLBACK (without TO SAVEPOINT) / ABORT, case-insensitive. Used to detect
     scripts that manage their own transaction."""
     return _TRANSACTION_CONTROL.match(statement_text.strip()) is not None
+
+
+def regions(
+    script: str, flavour: str, *, first_line: int = 1, path: str | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each quoted token and comment of `script` (after line endings
+    become \\n), in order; kind is "string", "identifier", "dollar" (a `$tag$` body),
+    "comment", or "executable" (MySQL `/*! … */`, which is SQL)."""
+    text = _prepare(script)
+    scanner = _Scanner(text, _flavour(flavour), first_line, path)
+    scanner.marks = []
+    scanner.spans()
+    found = []
+    for start, end, verbatim in sorted(set(scanner.marks)):
+        first = text[start]
+        if first == "'":
+            kind = "string"
+        elif first == "$":
+            kind = "dollar"
+        elif first in "-#" or (first == "/" and not verbatim):
+            kind = "comment"
+        elif first == "/":
+            kind = "executable"
+        else:
+            kind = "identifier"
+        found.append((start, end, kind))
+    return found

@@ -1,16 +1,25 @@
 """The stairway test, on a scratch database: each migration goes up, down (the schema must
-be exactly as before the up) and up again (the schema must be as after the first up)."""
+be exactly as before the up) and up again (the schema must be as after the first up).
+
+Right after its first up, each migration's up also runs a second time, where that leaves no
+trace: in a transaction rolled back afterwards, or, where DDL commits by itself (MySQL,
+MariaDB, `-- rung:no-transaction`), on a copy of the scratch database. An up that fails
+then is not idempotent: information, not a failure.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from rung.errors import MigrationFailed, VerifyFailed
+from rung.errors import MigrationFailed, RequestRefused, VerifyFailed
 from rung.model import Migration
 
 if TYPE_CHECKING:
     from rung.api import Migrator
+    from rung.config import Settings
     from rung.schema.diff import Change
 
 __all__ = [
@@ -44,10 +53,21 @@ class MigrationCheck:
     outcome: str
     changes: tuple[Change, ...] = ()
     error: str | None = None
+    idempotent: bool | None = None  # does its up run a second time? None: not tried
+    second_up_error: str | None = None  # why the second up failed, or why it was not tried
 
     @property
     def failed(self) -> bool:
         return self.outcome in _FAILURES
+
+    @property
+    def idempotency_note(self) -> str | None:
+        """Information on the second up, when there is something to say."""
+        if self.idempotent is False:
+            return f"not idempotent: its up fails when run a second time: {self.second_up_error}"
+        if self.idempotent is None and self.second_up_error:
+            return f"idempotency not checked: {self.second_up_error}"
+        return None
 
     @property
     def summary(self) -> str:
@@ -80,11 +100,13 @@ def verify(
     from rung.api import Migrator
     from rung.scratch import scratch_database
 
-    migrations = sorted(migrator.migrations(), key=lambda m: m.version)
+    # A baseline file stands in for migrations on an empty database only: not a stair.
+    found = [m for m in migrator.migrations() if not m.baseline]
+    migrations = sorted(found, key=lambda m: m.version)
     split = max(len(migrations) - last, 0) if last is not None else 0
     earlier, tested = migrations[:split], migrations[split:]
     with scratch_database(migrator.settings, shadow_url) as settings:
-        scratch = Migrator(settings=settings)
+        scratch = Migrator(settings=replace(settings, fingerprint=False))
         if earlier:
             scratch.replay(earlier)
         checks: list[MigrationCheck] = []
@@ -99,28 +121,78 @@ def verify(
 def _stairway(scratch: Migrator, migration: Migration) -> MigrationCheck:
     from rung.schema.diff import diff
 
-    label, version = migration.label, migration.version
-    text = migration.version_text
+    version = migration.version
+    again: tuple[bool | None, str | None] = (None, None)
+
+    def check(
+        outcome: str, changes: list[Change] | None = None, error: str | None = None
+    ) -> MigrationCheck:
+        return MigrationCheck(
+            migration.label, migration.version_text, outcome, tuple(changes or ()), error, *again
+        )
+
     step = "up"
     try:
         before = scratch.schema()
         scratch.up(target=version)
         after = scratch.schema()
+        again = _run_again(scratch, migration)
         if not migration.has_down:
-            return MigrationCheck(label, text, NOT_REVERSIBLE)
+            return check(NOT_REVERSIBLE)
         step = "down"
         scratch.down(steps=1)
         changes = diff(before, scratch.schema())
         if changes:
-            return MigrationCheck(label, text, DOWN_DIFFERS, tuple(changes))
+            return check(DOWN_DIFFERS, changes)
         step = "second up"
         scratch.up(target=version)
         changes = diff(after, scratch.schema())
         if changes:
-            return MigrationCheck(label, text, REDO_DIFFERS, tuple(changes))
+            return check(REDO_DIFFERS, changes)
     except MigrationFailed as exc:
-        return MigrationCheck(label, text, FAILED, error=f"its {step}: {exc.message}")
-    return MigrationCheck(label, text, OK)
+        return check(FAILED, error=f"its {step}: {exc.message}")
+    return check(OK)
+
+
+def _run_again(scratch: Migrator, migration: Migration) -> tuple[bool | None, str | None]:
+    """Run the up a second time, leaving no trace: (idempotent, why not or why not tried)."""
+    try:
+        error = scratch.rerun(migration)
+    except RequestRefused:  # it cannot be rolled back: run it on a copy
+        return _run_again_on_a_copy(scratch.settings, migration)
+    return error is None, error
+
+
+def _run_again_on_a_copy(
+    settings: Settings, migration: Migration
+) -> tuple[bool | None, str | None]:
+    from rung.api import Migrator
+    from rung.config import redact
+    from rung.dialects import dialect_for
+    from rung.scratch import SCRATCH_PREFIX
+
+    url = settings.url()
+    if url.database is None:
+        return None, "it runs outside a transaction, on a database file rung does not copy"
+    admin = dialect_for(url, lock_timeout=settings.lock_timeout)
+    name = SCRATCH_PREFIX + uuid.uuid4().hex[:12]
+    try:
+        copy = admin.clone_database(url.database, name)
+    except Exception as exc:  # no privilege to create databases beside a shadow database, ...
+        with suppress(Exception):
+            admin.drop_database(name)
+        reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+        return (
+            None,
+            f"it runs outside a transaction and the scratch database could not be copied: {reason}",
+        )
+    try:
+        error = Migrator(settings=replace(settings, database=copy.text)).rerun(
+            migration, rollback=False
+        )
+    finally:
+        admin.drop_database(name)
+    return error is None, error
 
 
 def verify_error(report: VerifyReport) -> VerifyFailed:

@@ -59,6 +59,7 @@ def test_diff_lists_changes_as_text_and_json(backend, migrations, tmp_path):
             "name": "users.nickname",
             "detail": "varchar(30) NULL",
             "text": "+ column users.nickname varchar(30) NULL",
+            "lines": [],
         }
     ]
 

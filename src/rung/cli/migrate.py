@@ -59,6 +59,10 @@ directory = "{directory}"
 # Seconds to wait for another rung holding the migration lock.
 # lock_timeout = 60
 
+# Values for ${{name}} in migrations; RUNG_PLACEHOLDER_<NAME> overrides each (README: Placeholders).
+# [placeholders]
+# schema = "app"
+
 # Named environments, chosen with --env NAME; their settings override the ones above.
 # [env.production]
 # database = "postgresql://deploy@db.internal/app?password=${{DB_PASSWORD}}"
@@ -68,68 +72,58 @@ directory = "{directory}"
 @main.command(epilog=_EXIT_CODE_HELP)
 @click.argument("description")
 @click.option(
-    "--python", "python_file", is_flag=True, help="Create a Python migration (up(conn)/down(conn))."
+    "--python",
+    "python_file",
+    is_flag=True,
+    help="Create a Python migration (up(conn)/down(conn)); rung's own layout only.",
 )
 @click.option(
     "--sequential",
     is_flag=True,
-    help="Number it NNN_ after the highest version instead of a UTC timestamp.",
+    help="Number it after the highest version, keeping its width (004_), instead of a UTC "
+    "timestamp.",
 )
 @_command
 def new(description: str, python_file: bool, sequential: bool) -> None:
-    """Create a new migration file named after DESCRIPTION.
+    """Create a new migration named after DESCRIPTION, as the folder's layout names them.
 
     The version is the current UTC time (20261127103000_add_users.sql), or with
     --sequential the next number after the highest existing version (004_add_users.sql).
+    With format = "flyway" it is the next major version (V4__add_users.sql), unless the
+    folder's versions are timestamps; golang-migrate gets an .up.sql and a .down.sql,
+    dbmate one file with `-- migrate:up` / `-- migrate:down`, prisma a folder with
+    migration.sql, diesel a folder with up.sql and down.sql (2026-11-27-103000_add_users),
+    liquibase a changelog (004-add-users.sql) with one changeset to fill in; a `pattern`
+    folder gets a copy of its newest file's name with the new version and name.
     """
 
     def body(c: _Context) -> None:
-        from rung.source.native import new_migration_path
+        from rung.source.native import new_migration_files
 
         migrator = c.migrator()
-        directory = migrator.directory
-        path = new_migration_path(
-            directory, description, python=python_file, sequential=sequential, now=datetime.now(UTC)
+        files = new_migration_files(
+            migrator.directory,
+            description,
+            now=datetime.now(UTC),
+            layout=migrator.layout,
+            python=python_file,
+            sequential=sequential,
         )
         migrator.hash(only_if_present=True)  # refuses a rung.sum a merge left broken
-        slug = path.stem.split("_", 1)[1]
-        path.write_text(
-            (_PYTHON_TEMPLATE if python_file else _SQL_TEMPLATE).format(
-                description=description.replace('"', "'"), slug=slug
-            ),
-            encoding="utf-8",
-        )
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
         written = migrator.hash(only_if_present=True)
         also = f" and refreshed {written}" if written else ""
+        paths = [str(path) for path in files]
         c.reporter.message(
-            f"created {path}{also}", path=str(path), sum=str(written) if written else None
+            f"created {', '.join(paths)}{also}",
+            path=paths[0],
+            paths=paths,
+            sum=str(written) if written else None,
         )
 
     _run(body)
-
-
-_SQL_TEMPLATE = """\
--- rung:up
-
-
--- rung:down
-
-"""
-
-_PYTHON_TEMPLATE = '''\
-"""{description}"""
-
-from sqlalchemy import text
-
-
-def up(conn):
-    """Runs inside the migration's transaction; conn is a SQLAlchemy Connection."""
-    conn.execute(text("SELECT 1"))
-
-
-def down(conn):
-    conn.execute(text("SELECT 1"))
-'''
 
 
 @main.command(epilog=_EXIT_CODE_HELP)
@@ -137,7 +131,8 @@ def down(conn):
     "--to",
     "target",
     metavar="VERSION",
-    help="Apply pending migrations up to and including VERSION.",
+    help="Apply pending migrations up to and including VERSION; repeatable migrations wait "
+    "for an `up` without --to.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Print the SQL that would run; execute and record nothing."
@@ -169,11 +164,20 @@ def up(
     allow_out_of_order: bool,
     dump_path: str | None,
 ) -> None:
-    """Apply pending migrations in version order, each exactly once.
+    """Apply pending migrations in version order, each exactly once; then, in name order, the
+    repeatable migrations (migrations/repeatable/) that are new or changed since they last ran.
 
     Each migration runs in its own transaction where the database allows (PostgreSQL,
     SQLite); on MySQL/MariaDB progress is recorded per statement, and after a failure
-    `rung up` resumes at the failed statement once the file is fixed.
+    `rung up` resumes at the failed statement once the file is fixed (a repeatable
+    migration runs again from its first statement). `${name}` placeholders take their
+    values from [placeholders] in rung.toml and RUNG_PLACEHOLDER_<NAME>; one without a
+    value stops the run before anything runs.
+
+    It first compares the schema with the fingerprint rung recorded after its last run,
+    and warns on standard error, naming each object changed outside the migrations
+    (`rung drift --fingerprint`); the run goes on. Afterwards it records the fingerprint
+    anew (`fingerprint = false` in rung.toml turns this off).
     """
     version = _version(target)
 
@@ -228,11 +232,14 @@ def down(steps: int | None, target: str | None, everything: bool, dry_run: bool)
 @click.option(
     "--exit-code",
     is_flag=True,
-    help=f"Exit {NotUpToDate.exit_code} when anything is pending, modified, missing or failed.",
+    help=f"Exit {NotUpToDate.exit_code} when anything is pending, modified, missing or failed "
+    "(a repeatable migration: pending or failed).",
 )
 @_command
 def status(exit_code: bool) -> None:
-    """Show each migration as applied, pending, modified, missing or failed."""
+    """Show each migration as applied, baseline, below-baseline (a baseline file runs in its
+    place), pending, modified, missing or failed, and each repeatable migration as applied,
+    pending (new or changed), failed or missing."""
 
     def body(c: _Context) -> int:
         report = c.migrator().status()
@@ -304,7 +311,8 @@ def baseline(version: str) -> None:
 @_command
 def repair(mark: str | None) -> None:
     """Accept the current checksums of edited migration files, and clear recorded failures
-    after the database was fixed by hand. Each repair is recorded in the history."""
+    after the database was fixed by hand; stop listing repeatable migrations whose file was
+    deleted (what they created stays). Each repair is recorded in the history."""
 
     def body(c: _Context) -> None:
         repaired = c.migrator().repair(mark=mark)

@@ -20,9 +20,10 @@ from rung.cli.core import _EXIT_CODE_HELP, _command, _Context, _run, main
 def dump(output: str) -> None:
     """Write the database's schema as deterministic SQL, for code review.
 
-    Tables, columns, keys, constraints, indexes, views, sequences and enums, sorted, one
-    object per block; rung's history table is left out. The same schema always gives the
-    same bytes.
+    Tables, columns, keys, constraints, indexes, views, sequences, enums, triggers,
+    functions and procedures, sorted, one object per block; rung's history table is left
+    out. The same schema always gives the same bytes, and the file re-executes on an empty
+    database of its kind (and `rung diff` reads it).
     """
 
     _run(lambda c: write_schema(c, output))
@@ -45,27 +46,45 @@ def write_schema(c: _Context, output: str) -> None:
 @main.command(epilog=_EXIT_CODE_HELP)
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="TO")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 15 when the schemas differ (0 when they are the same), as `git diff "
+    "--exit-code` does; without it, rung diff exits 0 either way.",
+)
+@click.option(
+    "--shadow-url",
+    metavar="URL",
+    help="Empty database to load a PostgreSQL or MySQL/MariaDB dump file into (default: a "
+    "temporary database created and dropped on the server of the other side's URL, else "
+    "of --database). SQLite dumps load in memory.",
+)
 @_command
-def diff(source: str, target: str) -> None:
-    """Compare the schemas of two databases, FROM and TO (database URLs), and list what
-    differs: `+ column users.age integer NULL`, `~ index ix_x: columns (a) -> (a, b)`.
+def diff(source: str, target: str, exit_code: bool, shadow_url: str | None) -> None:
+    """Compare two schemas, FROM and TO, and list what turns FROM into TO:
+    `+ column users.age integer NULL`, `~ index ix_x: columns (a) -> (a, b)`,
+    `~ function f(integer): body changed`.
 
-    Dump files as FROM or TO are not supported yet. Exits 0 whether or not they differ;
-    with --json, `equal` says whether they do.
+    Each of FROM and TO is a database URL or a dump file written by `rung dump` (- reads
+    one from standard input: `git show main:schema.sql | rung diff - URL`). A dump is
+    loaded into a scratch database of its own kind and read back, so it compares equal to
+    the database it was taken from; it can only be compared with a database (or a dump) of
+    that kind. Nothing else is written.
+
+    Exits 0 whether or not they differ, unless --exit-code is given; with --json, `equal`
+    says whether they do.
     """
 
-    def body(c: _Context) -> None:
-        from dataclasses import replace
-
-        from rung.api import Migrator
+    def body(c: _Context) -> int:
+        from rung.errors import SchemaDiffers
         from rung.report.schema import show_diff
         from rung.schema.diff import diff as schema_diff
+        from rung.schema.load import read_sides, schemas
 
-        settings = c.settings()
-        old, new = (
-            Migrator(settings=replace(settings, database=url)).schema() for url in (source, target)
-        )
-        show_diff(schema_diff(old, new), as_json=c.json, quiet=bool(c.options.get("quiet")))
+        old, new = schemas(c.settings(), read_sides(source, target), shadow_url=shadow_url)
+        changes = schema_diff(old, new)
+        show_diff(changes, as_json=c.json, quiet=bool(c.options.get("quiet")))
+        return SchemaDiffers.exit_code if exit_code and changes else 0
 
     _run(body)
 
@@ -78,20 +97,45 @@ _SHADOW_HELP = (
 
 @main.command(epilog=_EXIT_CODE_HELP)
 @click.option("--shadow-url", metavar="URL", help=_SHADOW_HELP)
+@click.option(
+    "--fingerprint",
+    is_flag=True,
+    help="Compare with the schema fingerprint rung recorded after its last run instead: one "
+    "catalog query, no scratch database; names each object changed since.",
+)
+@click.option(
+    "--accept",
+    is_flag=True,
+    help="Record the schema as it is now as its fingerprint (implies --fingerprint), so that "
+    "the changes it has are no longer reported.",
+)
 @_command
-def drift(shadow_url: str | None) -> None:
+def drift(shadow_url: str | None, fingerprint: bool, accept: bool) -> None:
     """Was the database changed by hand? Replay the migrations its history says are
     applied, in applied order, on a scratch database, and compare the two schemas.
 
     Lists each difference (`+` added by hand, `-` removed, `~` changed); exits 13 when
-    there is any.
+    there is any. With --fingerprint, compares with the fingerprint recorded after rung's
+    last `up` or `down` instead, naming each table, column, index, constraint, view,
+    trigger, function... changed since; with none recorded yet, says so and exits 0.
     """
+    if shadow_url and (fingerprint or accept):
+        raise click.UsageError("--shadow-url builds a scratch database; --fingerprint needs none")
 
     def body(c: _Context) -> int:
         from rung.drift import drift_error
         from rung.report.drift import show_drift
 
-        report = c.migrator().drift(shadow_url=shadow_url)
+        if accept:
+            changes = c.migrator().accept_schema()
+            accepted = f"; {len(changes)} change(s) accepted" if changes else ""
+            listed = "" if c.json else "".join(f"\n  {change.text}" for change in changes)
+            c.reporter.message(
+                f"recorded the schema's fingerprint{accepted}{listed}",
+                changes=[change.text for change in changes],
+            )
+            return 0
+        report = c.migrator().drift(shadow_url=shadow_url, fingerprint=fingerprint)
         show_drift(report, as_json=c.json, quiet=bool(c.options.get("quiet")))
         if not report.drifted:
             return 0
@@ -117,6 +161,9 @@ def verify(last: int | None, shadow_url: str | None) -> None:
 
     Stops at the first migration that fails and shows the difference; exits 14 then.
     Migrations without a down are reported as not reversible, which is not a failure.
+    Each up also runs a second time, in a transaction rolled back (or, on MySQL/MariaDB
+    and for -- rung:no-transaction, on a copy of the scratch database): one that fails is
+    shown as not idempotent, information and not a failure.
     """
 
     def body(c: _Context) -> int:

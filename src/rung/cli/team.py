@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rung.cli.core import _EXIT_CODE_HELP, _command, _Context, _run, _version, main
+from rung.cli.core import _EXIT_CODE_HELP, _command, _Context, _run, main
 from rung.errors import CheckFailed, LintFailed
 
 
@@ -34,7 +34,7 @@ def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None
     """
 
     def body(c: _Context) -> int:
-        from rung.lint import RULES, dialect_name, load_files
+        from rung.lint import RULES, dialect_name, load_files, with_placeholders
         from rung.lint import lint as run_lint
         from rung.report.lint import show
 
@@ -44,6 +44,7 @@ def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None
             migrations = load_files(files)
         else:
             migrations = [m for m in c.migrator().migrations(parse=True) if m.kind == "sql"]
+        migrations = with_placeholders(migrations, dialect=name, settings=settings)
         findings = run_lint(migrations, dialect=name, settings=settings.lint)
         show(
             findings,
@@ -76,20 +77,23 @@ def hash_() -> None:
 
 
 @main.command(epilog=_EXIT_CODE_HELP)
-@click.argument("version")
+@click.argument("migration", metavar="VERSION|FILE")
 @_command
-def rebase(version: str) -> None:
-    """Renumber the not-yet-applied migration VERSION to a new UTC timestamp after the
-    newest version, keeping its name, and rewrite rung.sum.
+def rebase(migration: str) -> None:
+    """Renumber a not-yet-applied migration, given by VERSION or by one of its files
+    (migrations/20261101000000_x.sql), to a version after the newest, keeping its name,
+    and rewrite rung.sum.
 
-    For the second branch of two that each added a migration. Refused when VERSION is
-    applied in the configured database, if one is configured.
+    For the second branch of two that each added a migration; naming the file tells
+    apart two migrations a merge left with one version. Files are renamed as the folder's
+    layout names them: paired .up/.down files, Flyway's V and its U, and per-dialect
+    variants together. The new version follows the folder: a UTC timestamp when its
+    versions are timestamps, else the next number (004_, V4__). Refused when the migration
+    is applied in the configured database, if one is configured.
     """
-    parsed = _version(version)
 
     def body(c: _Context) -> None:
-        assert parsed is not None
-        result = c.migrator().rebase(parsed, now=datetime.now(UTC))
+        result = c.migrator().rebase(migration, now=datetime.now(UTC))
         names = ", ".join(f"{old.name} -> {new.name}" for old, new in result.renamed)
         c.reporter.message(
             f"renumbered {result.old_version} to {result.new_version}: {names}; "
@@ -131,7 +135,8 @@ def check(allow_out_of_order: bool, dialect: str | None, dump_path: str | None) 
     Checks the tree as it is now: invalid or duplicate migrations, lint errors, a stale
     rung.sum, and, when a database is configured (--database), applied migrations that
     were edited or removed and pending ones older than the newest applied (out of order).
-    Lint warnings are reported but do not fail the check.
+    Lint warnings, and versioned migrations that use what only a repeatable migration
+    creates, are reported as warnings and do not fail the check.
     """
 
     def body(c: _Context) -> int:

@@ -9,6 +9,7 @@ Implementer's checklist for a new dialect:
 - the history table's column types, `table_exists_sql`, `current_user_sql`;
 - `error_message()` extracts the server's own words from a driver exception;
 - `create_database()` / `drop_database()` for scratch databases (tests, drift checks).
+- `fingerprint_sql`, one catalog query describing each schema object (`rung.fingerprint`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Dialect:
     timestamp_type: ClassVar[str] = "TIMESTAMP"
     current_user_sql: ClassVar[str | None] = None
     table_exists_sql: ClassVar[str] = ""
+    # One catalog query: rows of (kind, name, definition) for each object of the migrated
+    # schema (an object may span rows, each with its own position); it must leave out what
+    # changes by itself (statistics, counters, row counts). None: no schema fingerprints.
+    fingerprint_sql: ClassVar[str | None] = None
     # Driver exceptions that mean "the statement failed" (as opposed to a bug in rung).
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     # Statements the server refuses inside a transaction block (matched at their start).
@@ -86,6 +91,16 @@ class Dialect:
     # -- SQL helpers ---------------------------------------------------------------------
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
+
+    def quote_literal(self, value: str, conn: Any = None) -> str:
+        """`value` as a string literal that reads back as exactly `value`; `conn` is the
+        session it will run in, where a setting changes how strings are read."""
+        return "'" + value.replace("'", "''") + "'"
+
+    @property
+    def database_name(self) -> str | None:
+        """The database's name as SQL refers to it (the `${rung:database}` placeholder)."""
+        return self.url.database
 
     def qualified(self, table: str, schema: str | None) -> str:
         return f"{self.quote(schema)}.{self.quote(table)}" if schema else self.quote(table)

@@ -17,6 +17,66 @@ import pymysql
 from rung.config import DatabaseURL
 from rung.dialects.base import Dialect, Lock
 
+# The connected database only. Statistics (cardinality, row counts, AUTO_INCREMENT counters,
+# times) are left out: they change by themselves. No joins between information_schema
+# views: MariaDB evaluates them row by row (a foreign key's columns and its rules are two
+# rows of one object). {checks}: MariaDB names a CHECK per table, MySQL per database.
+_FINGERPRINT_SQL = """
+SELECT CASE table_type WHEN 'SEQUENCE' THEN 'sequence' ELSE 'table' END, table_name,
+    concat_ws(' ', table_type, engine, table_collation, create_options, table_comment)
+FROM information_schema.tables
+WHERE table_schema = DATABASE() AND table_type <> 'VIEW'
+UNION ALL
+SELECT 'column', concat(table_name, '.', column_name),
+    concat_ws(' ', column_type, is_nullable, concat('default ', column_default), extra,
+        character_set_name, collation_name, generation_expression, column_comment)
+FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name NOT IN (SELECT table_name
+    FROM information_schema.tables
+    WHERE table_schema = DATABASE() AND table_type IN ('VIEW', 'SEQUENCE'))
+UNION ALL
+SELECT 'index', concat(table_name, '.', index_name),
+    concat_ws(' ', seq_in_index, column_name, sub_part, collation, non_unique, index_type,
+        index_comment)
+FROM information_schema.statistics WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'constraint', concat(table_name, '.', constraint_name),
+    concat_ws(' ', 'foreign key', ordinal_position, column_name, referenced_table_name,
+        referenced_column_name)
+FROM information_schema.key_column_usage
+WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL
+UNION ALL
+SELECT 'constraint', concat(table_name, '.', constraint_name),
+    concat_ws(' ', 'on update', update_rule, 'on delete', delete_rule)
+FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()
+UNION ALL
+{checks}
+UNION ALL
+SELECT 'view', table_name, concat_ws(' ', md5(view_definition), check_option, security_type)
+FROM information_schema.views WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'trigger', concat(event_object_table, '.', trigger_name),
+    concat_ws(' ', action_timing, event_manipulation, md5(action_statement))
+FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+UNION ALL
+SELECT lower(routine_type), routine_name,
+    concat_ws(' ', dtd_identifier, md5(routine_definition), is_deterministic, sql_data_access,
+        security_type)
+FROM information_schema.routines WHERE routine_schema = DATABASE()
+UNION ALL
+SELECT lower(routine_type), specific_name,
+    concat_ws(' ', ordinal_position, parameter_mode, parameter_name, dtd_identifier)
+FROM information_schema.parameters WHERE specific_schema = DATABASE()
+"""
+_MYSQL_CHECKS = """SELECT 'constraint', concat(t.table_name, '.', t.constraint_name),
+    concat('check ', c.check_clause)
+FROM information_schema.table_constraints t JOIN information_schema.check_constraints c
+    ON c.constraint_schema = t.constraint_schema AND c.constraint_name = t.constraint_name
+WHERE t.table_schema = DATABASE() AND t.constraint_type = 'CHECK'"""
+_MARIADB_CHECKS = """SELECT 'constraint', concat(table_name, '.', constraint_name),
+    concat('check ', check_clause)
+FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()"""
+
 
 class MySQL(Dialect):
     name = "mysql"
@@ -33,10 +93,30 @@ class MySQL(Dialect):
         " WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s"
     )
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (pymysql.MySQLError,)
+    fingerprint_sql = _FINGERPRINT_SQL.format(checks=_MYSQL_CHECKS)
     rollback_note = ""  # DDL is not transactional: the runner explains progress instead
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
+
+    def quote_literal(self, value: str, conn: Any = None) -> str:
+        """Backslashes are escaped unless the session's sql_mode has NO_BACKSLASH_ESCAPES
+        (without a session to ask, escaping is the choice nothing can be injected into).
+        Under that mode, a value whose backslashes would make rung's statement splitter,
+        which reads MySQL strings with backslash escapes, end the literal elsewhere than
+        the server does raises ValueError."""
+        text = value.replace("'", "''")
+        if "\\" not in value:
+            return f"'{text}'"
+        if conn is None or not _no_backslash_escapes(conn):
+            return "'" + text.replace("\\", "\\\\") + "'"
+        if _ODD_BACKSLASHES_BEFORE_QUOTE.search(text):
+            raise ValueError(
+                "the session has NO_BACKSLASH_ESCAPES, and an odd run of backslashes before a "
+                "quote or at the end of the value cannot be written so that rung's statement "
+                "splitter and the server read it alike"
+            )
+        return f"'{text}'"
 
     def connect(self, database: str | None = None, *, read_only: bool = False) -> Any:
         url = self.url
@@ -204,6 +284,17 @@ class MySQL(Dialect):
         return found + [(kind, name) for kind, name in cur.fetchall()]
 
 
+_ODD_BACKSLASHES_BEFORE_QUOTE = re.compile(r"(?<!\\)\\(?:\\\\)*(?='|\Z)")
+
+
+def _no_backslash_escapes(conn: Any) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@SESSION.sql_mode")
+        row = cur.fetchone()
+    return "NO_BACKSLASH_ESCAPES" in str(row[0] if row else "").upper()
+
+
 class MariaDB(MySQL):
     name = "mariadb"
     display_name = "MariaDB"
+    fingerprint_sql = _FINGERPRINT_SQL.format(checks=_MARIADB_CHECKS)

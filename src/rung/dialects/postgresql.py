@@ -19,6 +19,94 @@ from rung.dialects.base import Dialect, Lock
 
 APPLICATION_NAME = "rung"
 
+# The schemas on the search_path; objects outside the current one are named schema.name.
+# Names, not OIDs or column numbers, so that a dump and restore changes nothing; objects an
+# extension owns are the extension's (listed with its version).
+_FINGERPRINT_SQL = """
+WITH ns AS (
+    SELECT oid, CASE WHEN nspname = current_schema() THEN '' ELSE nspname || '.' END AS prefix
+    FROM pg_namespace WHERE nspname = ANY (current_schemas(false))
+), member AS (
+    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), rel AS (
+    SELECT c.oid, c.relkind, ns.prefix || c.relname AS name,
+        concat_ws(' ', c.relkind, c.relpersistence, c.reloptions::text,
+            CASE WHEN c.relrowsecurity THEN 'rls' END,
+            CASE WHEN c.relforcerowsecurity THEN 'force-rls' END,
+            pg_get_partkeydef(c.oid), pg_get_expr(c.relpartbound, c.oid),
+            (SELECT string_agg(i.inhparent::regclass::text, ',' ORDER BY i.inhseqno)
+             FROM pg_inherits i WHERE i.inhrelid = c.oid)) AS definition
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
+        AND NOT EXISTS (SELECT 1 FROM member
+            WHERE member.classid = 'pg_class'::regclass AND member.objid = c.oid)
+)
+SELECT 'table', name, definition FROM rel WHERE relkind IN ('r', 'p', 'f')
+UNION ALL
+SELECT 'column', r.name || '.' || a.attname,
+    concat_ws(' ', format_type(a.atttypid, a.atttypmod),
+        CASE WHEN a.attnotnull THEN 'not null' END,
+        'default ' || pg_get_expr(d.adbin, d.adrelid),
+        'identity ' || nullif(a.attidentity::text, ''),
+        'generated ' || nullif(a.attgenerated::text, ''),
+        'collate ' || (SELECT collname FROM pg_collation
+            WHERE oid = nullif(a.attcollation, t.typcollation)))
+FROM rel r
+JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE r.relkind IN ('r', 'p', 'f')
+UNION ALL
+SELECT 'constraint', r.name || '.' || k.conname, pg_get_constraintdef(k.oid)
+FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
+WHERE k.contype <> 'n'
+UNION ALL
+SELECT 'index', r.name || '.' || i.relname,
+    pg_get_indexdef(x.indexrelid) || CASE WHEN x.indisvalid THEN '' ELSE ' invalid' END
+FROM pg_index x JOIN rel r ON r.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid
+    AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))
+UNION ALL
+SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.name,
+    md5(pg_get_viewdef(r.oid)) || ' ' || r.definition
+FROM rel r WHERE r.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'sequence', r.name, concat_ws(' ', format_type(s.seqtypid, NULL), s.seqstart,
+    s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+    AND d.objid = r.oid AND d.deptype IN ('a', 'i'))
+UNION ALL
+SELECT 'trigger', r.name || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid WHERE NOT t.tgisinternal
+UNION ALL
+SELECT 'policy', r.name || '.' || p.polname, concat_ws(' ', p.polcmd, p.polpermissive,
+    p.polroles::regrole[]::text, pg_get_expr(p.polqual, p.polrelid),
+    pg_get_expr(p.polwithcheck, p.polrelid))
+FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
+    ns.prefix || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+    md5(pg_get_functiondef(p.oid))
+FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+WHERE p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM member
+    WHERE member.classid = 'pg_proc'::regclass AND member.objid = p.oid)
+UNION ALL
+SELECT CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, ns.prefix || t.typname,
+    concat_ws(' ', format_type(nullif(t.typbasetype, 0), t.typtypmod),
+        CASE WHEN t.typnotnull THEN 'not null' END, t.typdefault,
+        (SELECT string_agg(quote_literal(e.enumlabel), ',' ORDER BY e.enumsortorder)
+         FROM pg_enum e WHERE e.enumtypid = t.oid),
+        (SELECT string_agg(pg_get_constraintdef(k.oid), ' ' ORDER BY k.conname)
+         FROM pg_constraint k WHERE k.contypid = t.oid))
+FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+WHERE t.typtype IN ('e', 'd') AND NOT EXISTS (SELECT 1 FROM member
+    WHERE member.classid = 'pg_type'::regclass AND member.objid = t.oid)
+UNION ALL
+SELECT 'extension', e.extname, e.extversion || ' ' || n.nspname
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+"""
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
@@ -30,6 +118,7 @@ class PostgreSQL(Dialect):
     timestamp_type = "TIMESTAMPTZ"
     current_user_sql = "SELECT current_user"
     table_exists_sql = "SELECT 1 WHERE to_regclass(%s) IS NOT NULL"
+    fingerprint_sql = _FINGERPRINT_SQL
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (psycopg.Error,)
     outside_transaction_only = re.compile(
         r"(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY"
@@ -44,6 +133,12 @@ class PostgreSQL(Dialect):
         url = self.url if database is None else self.url.with_database(database)
         # psycopg takes libpq URIs; drop SQLAlchemy's "+driver" and the "postgres" alias.
         return "postgresql://" + url.text.split("://", 1)[1]
+
+    def quote_literal(self, value: str, conn: Any = None) -> str:
+        # E'' reads backslashes as escapes whatever standard_conforming_strings says.
+        if "\\" in value:
+            return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return "'" + value.replace("'", "''") + "'"
 
     def connect(self, database: str | None = None, *, read_only: bool = False) -> Any:
         params = {"application_name": APPLICATION_NAME}

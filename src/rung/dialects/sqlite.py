@@ -17,6 +17,25 @@ from rung.config import DatabaseURL, parse_url
 from rung.dialects.base import Dialect
 from rung.errors import ConnectError, LockTimeout
 
+# A table's definition is its CREATE TABLE text (its CHECK constraints live nowhere else);
+# its columns are listed on their own too, so that the change is named. SQLite's own
+# tables (sqlite_sequence, sqlite_stat1) and automatic indexes are left out.
+_FINGERPRINT_SQL = """
+SELECT 'table', name, sql FROM sqlite_master
+WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_'
+UNION ALL
+SELECT 'column', m.name || '.' || p.name,
+    p.type || ' ' || p."notnull" || ' ' || p.pk || ' ' || p.hidden
+    || coalesce(' default ' || p.dflt_value, '')
+FROM sqlite_master AS m JOIN pragma_table_xinfo(m.name) AS p
+WHERE m.type = 'table' AND substr(m.name, 1, 7) <> 'sqlite_'
+UNION ALL
+SELECT type, tbl_name || '.' || name, sql FROM sqlite_master
+WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
+UNION ALL
+SELECT 'view', name, sql FROM sqlite_master WHERE type = 'view'
+"""
+
 
 class SQLite(Dialect):
     name = "sqlite"
@@ -30,6 +49,7 @@ class SQLite(Dialect):
     id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"
     timestamp_type = "TEXT"
     table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    fingerprint_sql = _FINGERPRINT_SQL
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error,)
     outside_transaction_only = re.compile(r"VACUUM\b", re.IGNORECASE)
     rollback_note = "SQLite rolled the migration back; only a failed event was recorded."
@@ -69,6 +89,10 @@ class SQLite(Dialect):
     @property
     def server_label(self) -> str:
         return self.path
+
+    @property
+    def database_name(self) -> str | None:
+        return "main"  # what SQL calls the connected file: main.users
 
     def to_db_time(self, moment: datetime) -> Any:
         return moment.isoformat()

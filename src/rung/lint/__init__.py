@@ -8,8 +8,8 @@ only here, so commands that do not lint never load it.
 """
 
 from rung.lint.engine import lint
-from rung.lint.files import dialect_name, load_files
+from rung.lint.files import dialect_name, load_files, with_placeholders
 from rung.lint.model import Finding, Rule
 from rung.lint.registry import RULES
 
-__all__ = ["RULES", "Finding", "Rule", "dialect_name", "lint", "load_files"]
+__all__ = ["RULES", "Finding", "Rule", "dialect_name", "lint", "load_files", "with_placeholders"]

@@ -7,12 +7,13 @@ beside it (so the down can be judged), and a `.down.sql` stands for its migratio
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from rung.config import Settings
 from rung.errors import ConfigError, InvalidMigrations, UsageError
 from rung.lint.model import DIALECTS
-from rung.model import Migration, parse_version
+from rung.model import Migration, Script, parse_version
 
 
 def load_files(paths: Iterable[Path]) -> list[Migration]:
@@ -39,6 +40,40 @@ def load_files(paths: Iterable[Path]) -> list[Migration]:
             hint="fix the files listed, then run `rung lint` again",
         )
     return list(migrations.values())
+
+
+def with_placeholders(
+    migrations: Iterable[Migration],
+    *,
+    dialect: str,
+    settings: Settings,
+    problems: list[str] | None = None,
+) -> list[Migration]:
+    """The migrations as `rung up` would run them: `${...}` replaced by the values known here
+    (config, environment), quoted as `dialect` quotes; a value not known becomes a neutral
+    token that parses where the value would. Lines stay where they are. Placeholders that
+    `rung up` would refuse whatever their values (misplaced, malformed) stay as written and
+    are added to `problems`, as `file:line: message`."""
+    from rung.placeholders import for_lint, layout_format
+
+    placeholders = for_lint(settings, layout_format(settings), dialect)
+    if not placeholders.enabled:
+        return list(migrations)
+
+    def text(path: Path | None, written: str | None) -> str | None:
+        if path is None or written is None or "${" not in written:
+            return written
+        return placeholders.text(Script(path, written, 1))
+
+    replaced = [
+        replace(m, text=text(m.path, m.text), down_text=text(m.down_path, m.down_text))
+        if m.kind == "sql"
+        else m
+        for m in migrations
+    ]
+    if problems is not None:
+        problems += placeholders.problems
+    return replaced
 
 
 def _pair(path: Path) -> tuple[Path, Path | None]:

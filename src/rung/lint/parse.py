@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError
 from rung.errors import ScriptError
 from rung.lint.model import Parsed
 from rung.model import Script, Statement
-from rung.sqlsplit import is_transaction_control, normalize, split
+from rung.sqlsplit import is_transaction_control, normalize
 
 # sqlglot's names for the dialects rung lints.
 SQLGLOT_DIALECTS = {
@@ -53,7 +53,7 @@ def parse_script(
     when the database has transactional DDL and the script neither says `-- rung:no-transaction`
     nor opens its own transactions; in a script that does, statements between BEGIN and
     COMMIT run in a transaction and the others do not."""
-    statements = split(script.text, flavour, first_line=script.first_line, path=str(script.path))
+    statements = script.statements(flavour)  # as the runner will send them
     lines = script.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     own = any(is_transaction_control(s.text) for s in statements)
     wrapped = 0 if transactional_ddl and script.transactional and not own else None

@@ -24,7 +24,8 @@ def show_drift(report: DriftReport, *, as_json: bool, quiet: bool = False) -> No
                 {
                     "database": report.database,
                     "method": report.method,
-                    "drift": report.drifted,
+                    "drift": report.drifted if report.compared else None,
+                    "recorded_at": report.recorded_at.isoformat() if report.recorded_at else None,
                     "migrations": list(report.migrations),
                     "notes": list(report.notes),
                     "changes": [change.as_dict() for change in report.changes],
@@ -38,9 +39,11 @@ def show_drift(report: DriftReport, *, as_json: bool, quiet: bool = False) -> No
         _write(f"note: {note}")
     for change in report.changes:
         _write(change.text)
+    if not report.compared:
+        return  # the note said why
     if not report.drifted:
         source = (
-            "the schema recorded after the last `rung up`"
+            "the fingerprint rung recorded after its last run"
             if report.method == "fingerprint"
             else f"what its {len(report.migrations)} applied migration(s) build"
         )
@@ -61,6 +64,8 @@ def show_verify(report: VerifyReport, *, as_json: bool, quiet: bool = False) -> 
                     "outcome": check.outcome,
                     "error": check.error,
                     "changes": [change.as_dict() for change in check.changes],
+                    "idempotent": check.idempotent,
+                    "second_up_error": check.second_up_error,
                 }
                 for check in report.checks
             ],
@@ -76,5 +81,9 @@ def show_verify(report: VerifyReport, *, as_json: bool, quiet: bool = False) -> 
         _write(f"{check.label:<{width}}  {check.summary}")
         for change in check.changes:
             _write(f"    {change.text}")
+        if check.idempotency_note:
+            _write(f"    info: {check.idempotency_note}")
     if report.ok:
-        _write(f"verified {len(report.checks)} migration(s)")
+        again = sum(1 for check in report.checks if check.idempotent is False)
+        note = f"; {again} not idempotent (information, not a failure)" if again else ""
+        _write(f"verified {len(report.checks)} migration(s){note}")

@@ -11,7 +11,7 @@ from rung.api import RunResult, StatusReport, ValidationReport
 from rung.config import redact
 from rung.errors import RungError
 from rung.model import HistoryEvent, Migration, RunEvent
-from rung.plan import MigrationStatus
+from rung.plan import MigrationStatus, RepeatableStatus
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -25,6 +25,7 @@ def _migration(migration: Migration | None) -> dict[str, Any]:
         "version": migration.version_text,
         "name": migration.name,
         "path": str(migration.path),
+        "repeatable": migration.repeatable,
     }
 
 
@@ -42,6 +43,8 @@ class JsonReporter:
             document["duration_ms"] = event.duration_ms
         if event.detail:
             document["detail"] = event.detail
+        if event.changes:
+            document["changes"] = list(event.changes)
         self._write(document)
 
     def run_result(self, result: RunResult) -> None:
@@ -70,6 +73,7 @@ class JsonReporter:
                 "database": report.database,
                 "up_to_date": report.up_to_date,
                 "migrations": [_status(item) for item in report.migrations],
+                "repeatables": [_repeatable(item) for item in report.repeatables],
             }
         )
 
@@ -104,6 +108,7 @@ class JsonReporter:
                 "ok": report.ok,
                 "problems": report.problems,
                 "migrations": report.migrations,
+                "repeatables": report.repeatables,
                 "checked_database": report.checked_database,
             }
         )
@@ -138,6 +143,30 @@ def _status(item: MigrationStatus) -> dict[str, Any]:
         if failure is None
         else {
             "direction": failure.direction,
+            "error": failure.error,
+            "statements_done": failure.statements_done,
+            "at": _time(failure.at),
+        },
+    }
+
+
+def _repeatable(item: RepeatableStatus) -> dict[str, Any]:
+    state = item.applied
+    ran = state is not None and state.checksum is not None
+    failure = state.failure if state else None
+    return {
+        "name": item.name,
+        "label": item.label,
+        "state": item.state,
+        "change": item.change,
+        "path": str(item.repeatable.path) if item.repeatable else None,
+        "checksum": item.repeatable.checksum if item.repeatable else None,
+        "applied_checksum": state.checksum if state else None,
+        "applied_at": _time(state.applied_at) if ran else None,
+        "duration_ms": state.duration_ms if ran else None,
+        "failure": None
+        if failure is None
+        else {
             "error": failure.error,
             "statements_done": failure.statements_done,
             "at": _time(failure.at),

@@ -31,4 +31,6 @@ def show_diff(changes: list[Change], *, as_json: bool, quiet: bool = False) -> N
         return
     for change in changes:
         sys.stdout.write(change.text + "\n")
+        for line in change.lines:
+            sys.stdout.write(f"    {line}\n")
     sys.stdout.write("no differences\n" if not changes else f"{len(changes)} difference(s)\n")

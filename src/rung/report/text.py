@@ -18,12 +18,25 @@ import click
 from rung.api import RunResult, StatusReport, ValidationReport
 from rung.config import redact
 from rung.errors import RungError
-from rung.model import HistoryEvent, RunEvent
-from rung.plan import APPLIED, BASELINE, FAILED, MISSING, MODIFIED, PENDING, MigrationStatus
+from rung.model import REPEATABLE, HistoryEvent, RunEvent
+from rung.plan import (
+    AFTER_ROLLBACK,
+    APPLIED,
+    BASELINE,
+    BELOW_BASELINE,
+    CHANGED,
+    FAILED,
+    MISSING,
+    MODIFIED,
+    PENDING,
+    MigrationStatus,
+    RepeatableStatus,
+)
 
 _STATE_COLOUR = {
     APPLIED: "green",
     BASELINE: "green",
+    BELOW_BASELINE: "cyan",
     PENDING: "yellow",
     MODIFIED: "red",
     MISSING: "red",
@@ -81,6 +94,9 @@ class TextReporter:
         if event.kind == "plan":
             self._start_progress(int(event.detail or 0))
             return
+        if event.kind == "warning":  # on standard error, so shown under --quiet too
+            self._warning(event)
+            return
         if self.quiet or event.migration is None or event.kind == "start":
             return
         label = event.migration.label
@@ -96,6 +112,14 @@ class TextReporter:
             self._progress.console.print(redact(line), markup=False, highlight=False)
         else:
             self._out(line)
+
+    def _warning(self, event: RunEvent) -> None:
+        from rung.fingerprint import summarise
+
+        self._stop_progress()
+        lines = [click.style(f"warning: {event.detail or ''}", fg="yellow")]
+        lines += [f"  {change}" for change in summarise(event.changes)]
+        self._err("\n".join(lines))
 
     def _start_progress(self, total: int) -> None:
         screenful = shutil.get_terminal_size().lines
@@ -132,19 +156,18 @@ class TextReporter:
             )
         else:
             word = _DONE_WORD[result.direction]
-            self._out(f"{word.capitalize()} {len(result.steps)} migration(s).")
+            self._out(f"{word.capitalize()} {_steps(result)}.")
 
     def _dry_run(self, result: RunResult) -> None:
         if not result.steps:
             self._out("-- dry run: nothing to do")
             return
         verb = "apply" if result.direction == "up" else "roll back"
-        self._out(
-            f"-- dry run: would {verb} {len(result.steps)} migration(s); nothing was executed"
-        )
+        self._out(f"-- dry run: would {verb} {_steps(result)}; nothing was executed")
         for step in result.steps:
             note = f", resuming at statement {step.resume_from + 1}" if step.resume_from else ""
-            self._out(f"\n-- {step.migration.label} ({step.direction}{note})")
+            kind = REPEATABLE if step.migration.repeatable else step.direction
+            self._out(f"\n-- {step.migration.label} ({kind}{note})")
             if step.migration.kind == "python":
                 self._out(
                     f"-- Python migration: runs {step.direction}(conn) in {step.migration.path}"
@@ -167,16 +190,35 @@ class TextReporter:
                 )
             )
             colours.append(_STATE_COLOUR.get(item.state))
+        for repeatable in report.repeatables:
+            ran = repeatable.applied if repeatable.applied and repeatable.applied.checksum else None
+            rows.append(
+                (
+                    REPEATABLE,
+                    repeatable.name,
+                    repeatable.state,
+                    _when(ran.applied_at) if ran else "",
+                    _ms(ran.duration_ms) if ran else "",
+                )
+            )
+            colours.append(_STATE_COLOUR.get(repeatable.state))
         lines = [click.style(report.database, bold=True)]
         if rows:
             lines.append(_table(("version", "name", "state", "applied at", "took"), rows, colours))
         lines += [note for note in map(_note, report.migrations) if note]
+        lines += [note for note in map(_repeatable_note, report.repeatables) if note]
         counts = ", ".join(
             f"{report.count(state)} {state}"
-            for state in (APPLIED, BASELINE, PENDING, MODIFIED, MISSING, FAILED)
+            for state in (APPLIED, BASELINE, BELOW_BASELINE, PENDING, MODIFIED, MISSING, FAILED)
             if report.count(state)
         )
         lines.append(counts or "no migrations")
+        if report.repeatables:
+            lines[-1] += "; repeatable: " + ", ".join(
+                f"{number} {state}"
+                for state in (APPLIED, PENDING, FAILED, MISSING)
+                if (number := sum(item.state == state for item in report.repeatables))
+            )
         self._out("\n".join(lines))
 
     def history(self, events: list[HistoryEvent]) -> None:
@@ -191,14 +233,14 @@ class TextReporter:
                     _when(e.started_at),
                     e.outcome,
                     e.event,
-                    f"{e.version_text}_{e.name}",
+                    e.label,
                     _ms(e.duration_ms),
                     e.db_user or "",
                     f"{e.os_user or '?'}@{e.host or '?'}",
                     e.rung_version or "",
                 )
             )
-            colours.append({"success": "green", "failed": "red"}.get(e.outcome))
+            colours.append({"success": "green", "applied": "green", "failed": "red"}.get(e.outcome))
         header = ("#", "when", "outcome", "event", "migration", "took", "db user", "by", "rung")
         lines = [_table(header, rows, colours)]
         lines += [click.style(f"#{e.id} ", fg="red") + e.error for e in events if e.error]
@@ -210,7 +252,10 @@ class TextReporter:
         if report.ok:
             against = " and match the database's history" if report.checked_database else ""
             mark = click.style("✓", fg="green")
-            self._out(f"{mark} {report.migrations} migration(s) are valid{against}.")
+            also = (
+                f" and {report.repeatables} repeatable migration(s)" if report.repeatables else ""
+            )
+            self._out(f"{mark} {report.migrations} migration(s){also} are valid{against}.")
             return
         for problem in report.problems:
             self._out(f"{click.style('✗', fg='red')} {problem}")
@@ -226,6 +271,43 @@ class TextReporter:
         if error.hint:
             lines.append(f"  {click.style('hint', fg='cyan')}: {error.hint}")
         self._err("\n".join(lines))
+
+
+def _steps(result: RunResult) -> str:
+    """`3 migration(s)`, and the repeatable ones apart: `2 migration(s) and 1 repeatable`."""
+    repeatables = sum(step.migration.repeatable for step in result.steps)
+    versioned = len(result.steps) - repeatables
+    parts = [f"{versioned} migration(s)"] if versioned or not repeatables else []
+    if repeatables:
+        parts.append(f"{repeatables} repeatable migration(s)")
+    return " and ".join(parts)
+
+
+def _repeatable_note(item: RepeatableStatus) -> str | None:
+    """A sentence for repeatables that `up` will run again, failed, or lost their file."""
+    label = item.label
+    if item.state == PENDING and item.change == CHANGED:
+        return f"~ {label}: changed since it last ran; `rung up` runs it again"
+    if item.state == PENDING and item.change == AFTER_ROLLBACK:
+        return f"~ {label}: a migration was rolled back after it last ran; `rung up` runs it again"
+    mark = click.style("!", fg="red")
+    if item.state == MISSING:
+        return (
+            f"{mark} {label}: it ran, but its file is gone; what it created is still in the "
+            "database (rung drops nothing): drop it in a versioned migration if it should go, "
+            "and `rung repair` stops listing it"
+        )
+    if item.state != FAILED or item.applied is None or item.applied.failure is None:
+        return None
+    failure = item.applied.failure
+    done = failure.statements_done
+    kept = f" (statements 1-{done} were committed)" if done else ""
+    if done is None:
+        kept = " (interrupted; how much was committed is unknown)"
+    return (
+        f"{mark} {label}: its last run failed{kept}: {failure.error or ''}. Fix the file and "
+        "run `rung up`: it runs the whole file again."
+    )
 
 
 def _note(item: MigrationStatus) -> str | None:

@@ -47,12 +47,15 @@ def inspect_schema(
             if name.lower() not in skip
         ]
         enums = flavour.enums(inspector)
+    triggers = [t for t in flavour.triggers(conn) if t.table.lower() not in skip]
     return Schema(
         dialect=dialect.name,
         tables=by_key(tables),
         views=by_key(views),
         sequences=by_key(s for s in flavour.sequences(conn) if s.name.lower() not in skip),
         enums=by_key(enums),
+        triggers=by_key(triggers),
+        routines=tuple(sorted(flavour.routines(conn), key=lambda r: (r.kind, r.key))),
     )
 
 

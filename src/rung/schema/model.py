@@ -1,14 +1,16 @@
 """A neutral, comparable picture of a database schema: frozen values, sorted by name.
 
 Two databases built from the same migrations give equal `Schema` values: names the
-server made up (unnamed constraints) are stored as None, types and defaults are
-normalised (see `normalise_type`, `normalise_default`), and every collection is a tuple
-sorted by its objects' keys.
+server made up (unnamed constraints) are stored as None, types, defaults and bodies are
+normalised (see `normalise_type`, `normalise_default`, `normalise_body`), who created an
+object (MySQL's DEFINER) is left out, and every collection is a tuple sorted by its
+objects' keys.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -203,12 +205,67 @@ class Enum:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: str  # or view (INSTEAD OF)
+    timing: str  # BEFORE, AFTER or INSTEAD OF
+    events: tuple[str, ...]  # INSERT, DELETE, TRUNCATE, UPDATE or UPDATE OF a, b
+    action: str  # EXECUTE FUNCTION f() on PostgreSQL; the body elsewhere
+    level: str = "ROW"  # or STATEMENT
+    condition: str | None = None  # WHEN
+    clauses: str | None = None  # PostgreSQL: REFERENCING ..., FROM ..., DEFERRABLE ...
+    constraint: bool = False  # PostgreSQL CREATE CONSTRAINT TRIGGER
+
+    @property
+    def key(self) -> str:
+        # PostgreSQL trigger names are unique per table only.
+        return f"{self.table}.{self.name}"
+
+    @property
+    def summary(self) -> str:
+        text = f"{self.timing} {' OR '.join(self.events)} FOR EACH {self.level}"
+        return text + (f" WHEN ({self.condition})" if self.condition else "")
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A function or a stored procedure. `arguments` (the argument types) tells overloads
+    apart; `parameters` is the list as declared, with names, modes and defaults."""
+
+    kind: str  # function or procedure
+    name: str
+    arguments: str
+    parameters: str
+    returns: str | None  # None for a procedure
+    language: str
+    body: str
+    volatility: str | None = None  # IMMUTABLE / STABLE / VOLATILE, [NOT] DETERMINISTIC
+    options: tuple[str, ...] = ()  # further characteristics, each as SQL: STRICT, SET ...
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}({self.arguments})"
+
+    @property
+    def summary(self) -> str:
+        text = f"({self.parameters})"
+        if self.returns is not None:
+            text += f" RETURNS {self.returns}"
+        return text + f" LANGUAGE {self.language}"
+
+
+@dataclass(frozen=True)
 class Schema:
     dialect: str
     tables: tuple[Table, ...] = ()
     views: tuple[View, ...] = ()
     sequences: tuple[Sequence, ...] = ()
     enums: tuple[Enum, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    routines: tuple[Routine, ...] = ()  # sorted by kind, then key
+
+    def routines_of(self, kind: str) -> tuple[Routine, ...]:
+        return tuple(r for r in self.routines if r.kind == kind)
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -276,6 +333,14 @@ def normalise_expression(text: str) -> str:
     while value.startswith("(") and value.endswith(")") and _balanced(value[1:-1]):
         value = value[1:-1].strip()
     return value
+
+
+def normalise_body(text: str) -> str:
+    """A routine's or trigger's body as the server keeps it, made comparable: line endings,
+    trailing spaces, the indentation all lines share, and blank lines around it dropped.
+    Everything else, including whitespace inside a line, is kept: any real edit shows."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return textwrap.dedent("\n".join(lines)).strip("\n")
 
 
 def _balanced(text: str) -> bool:

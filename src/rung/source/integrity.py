@@ -4,6 +4,7 @@
     <sha256>  001_add_users.sql
     <sha256>  002_add_posts.down.sql
     <sha256>  002_add_posts.up.sql
+    <sha256>  repeatable/views.sql
     total <sha256 of the lines above>
 
 Two branches that each add a migration both change the `total` line, so git cannot merge
@@ -24,6 +25,7 @@ from rung.errors import InvalidMigrations
 from rung.model import Version
 from rung.source.adapters import FileName, Layout
 from rung.source.native import NATIVE, checksum
+from rung.source.repeatable import folder_files
 
 SUM_FILE = "rung.sum"
 FORMAT_LINE = "rung-sum 1"
@@ -70,17 +72,38 @@ class Verification:
 
 def migration_files(directory: Path, layout: Layout = NATIVE) -> list[Path]:
     """The files discovery reads (by default .sql and .py, not hidden, not dunder), in
-    version order; `layout` is the one discovery uses, so both see the same files."""
+    version order, then those of repeatable/ by name; `layout` is the one discovery uses,
+    so both see the same files."""
+    if layout.folder_files:  # Prisma, diesel: the files of each migration folder
+        return _in_migration_folders(directory, layout) + folder_files(directory)
     names = [
         entry.name
         for entry in os.scandir(directory)
         if entry.is_file() and layout.candidate(entry.name)
     ]
     if layout is NATIVE:
-        return [directory / name for name in sorted(names, key=_order)]
-    return [
-        directory / name for name in sorted(names, key=lambda name: _layout_order(name, layout))
-    ]
+        files = [directory / name for name in sorted(names, key=_order)]
+    else:
+        files = [
+            directory / name for name in sorted(names, key=lambda name: _layout_order(name, layout))
+        ]
+    return files + folder_files(directory)
+
+
+def _in_migration_folders(directory: Path, layout: Layout) -> list[Path]:
+    """The files a folder layout reads (up, down, metadata), by version, then file name."""
+    found = []
+    for entry in os.scandir(directory):
+        match = layout.match(entry.name) if entry.is_dir() else None
+        if isinstance(match, FileName):
+            files = (Path(entry.path) / name for name in sorted(layout.folder_files.values()))
+            found += [(match.version, path) for path in files if path.is_file()]
+    return [path for _, path in sorted(found)]
+
+
+def _entry(directory: Path, path: Path) -> str:
+    """A file's name in rung.sum: relative to the migrations folder, with `/`."""
+    return path.relative_to(directory).as_posix()
 
 
 def _layout_order(name: str, layout: Layout) -> tuple[Version, str]:
@@ -94,15 +117,16 @@ def version_of(name: str) -> Version | None:
     return tuple(int(part) for part in match[1].split(".")) if match else None
 
 
-def _order(name: str) -> tuple[Version, str]:
-    return version_of(name) or (), name
+def _order(name: str) -> tuple[bool, Version, str]:
+    return "/" in name, version_of(name) or (), name  # repeatable/ files last
 
 
 def render(directory: Path, layout: Layout = NATIVE) -> str:
     """The rung.sum text for the folder as it is now: deterministic, LF line endings."""
     lines = [FORMAT_LINE]
     lines += [
-        f"{checksum(path.read_bytes())}  {path.name}" for path in migration_files(directory, layout)
+        f"{checksum(path.read_bytes())}  {_entry(directory, path)}"
+        for path in migration_files(directory, layout)
     ]
     return _with_total(lines)
 
@@ -151,7 +175,9 @@ def verify(directory: Path, layout: Layout = NATIVE) -> Verification:
     total = _TOTAL.match(lines[-1]) if len(lines) > 1 else None
     if total is None:
         return Verification(path, True, unreadable="its last line is not `total <sha256>`")
-    current = {p.name: checksum(p.read_bytes()) for p in migration_files(directory, layout)}
+    current = {
+        _entry(directory, p): checksum(p.read_bytes()) for p in migration_files(directory, layout)
+    }
     return Verification(
         path,
         True,

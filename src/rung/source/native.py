@@ -16,9 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 from rung.errors import ConfigError, InvalidMigrations, ScriptError
-from rung.model import Content, Migration, Script, format_version
+from rung.model import REPEATABLE, Content, Migration, Script, format_version
 from rung.source import variants
 from rung.source.adapters import AdaptedMigration, FileName, Layout
+from rung.source.adapters.base import BASELINE_ROLE, Baseline
 from rung.source.adapters.rung import LAYOUT as NATIVE
 
 CHECKSUM_VERSION = 1
@@ -69,6 +70,9 @@ def discover(
     names: dict[tuple[int, ...], FileName] = {}
     files: list[tuple[Path, FileName, str | None]] = []
     for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if layout.folder_files:
+            _add_folder(entry, layout, problems, groups, names)
+            continue
         if not entry.is_file() or not layout.candidate(entry.name):
             continue
         path = Path(entry.path)
@@ -79,8 +83,15 @@ def discover(
         if isinstance(found, str):
             problems.add(path, found)
             continue
+        if found.role == REPEATABLE:  # read by source.repeatable, with repeatable/
+            continue
         files.append((path, found, tag))
-    for path, found in variants.choose(files, dialect):
+    problems.lines += [f"{path}: {message}" for path, message in variants.name_problems(files)]
+    chosen = variants.choose(files, dialect)
+    baselines = _baselines([(p, f) for p, f in chosen if f.role == BASELINE_ROLE], layout, problems)
+    for path, found in chosen:
+        if found.role == BASELINE_ROLE:  # read apart: a baseline may share a version
+            continue
         version, role = found.version, found.role
         group = groups.setdefault(version, {})
         # Only an .up.sql and a .down.sql of the same name share a version.
@@ -92,7 +103,7 @@ def discover(
         group[role] = path
         if role != "down" or version not in names:
             names[version] = found
-    migrations = []
+    migrations: list[Migration] = [*baselines]
     for version, group in groups.items():
         migration = _load(version, names[version].name, group, problems)
         if migration is not None and layout is not NATIVE:
@@ -109,14 +120,81 @@ def discover(
             if any("name" in line for line in problems.lines)
             else "fix the files listed, then run the command again",
         )
-    migrations.sort(key=lambda m: m.version)
+    migrations.sort(key=lambda m: (m.version, m.baseline))
     return migrations
 
 
-def _adapted(migration: Migration, found: FileName, layout: Layout) -> AdaptedMigration:
+def _baselines(
+    files: list[tuple[Path, FileName]], layout: Layout, problems: _Problems
+) -> list[Migration]:
+    """The layout's baseline files (Flyway's B1__x.sql), one per version."""
+    seen: dict[tuple[int, ...], Path] = {}
+    baselines: list[Migration] = []
+    for path, found in files:
+        if found.version in seen:
+            other = seen[found.version].name
+            problems.add(
+                path, f"baseline version {format_version(found.version)} is also used by {other}"
+            )
+            continue
+        seen[found.version] = path
+        migration = _load(found.version, found.name, {"sql": path}, problems)
+        if migration is not None:
+            baselines.append(_adapted(migration, found, layout, Baseline))
+    return baselines
+
+
+def _adapted(
+    migration: Migration,
+    found: FileName,
+    layout: Layout,
+    kind: type[AdaptedMigration] = AdaptedMigration,
+) -> AdaptedMigration:
     """The migration as another tool's layout reads it: its version text and sections."""
     fields = {name: getattr(migration, name) for name in Migration.__dataclass_fields__}
-    return AdaptedMigration(**fields, written_version=found.version_text, splitter=layout.splitter)
+    return kind(
+        **fields,
+        written_version=found.version_text,
+        splitter=layout.splitter,
+        written_label=found.label,
+    )
+
+
+def _add_folder(
+    entry: os.DirEntry[str],
+    layout: Layout,
+    problems: _Problems,
+    groups: dict[tuple[int, ...], dict[str, Path]],
+    names: dict[tuple[int, ...], FileName],
+) -> None:
+    """One entry of a folder layout's directory: a migration folder, or nothing to read."""
+    from rung.source.repeatable import FOLDER as REPEATABLES
+
+    if entry.name.startswith((".", "__")) or entry.name == REPEATABLES:
+        return
+    if not entry.is_dir():  # Prisma's migration_lock.toml, rung.sum: not migrations
+        if entry.name.endswith(".sql"):  # but SQL here would silently never run
+            up = layout.folder_files["up"]
+            problems.add(
+                Path(entry.path),
+                f"not read: a {layout.format} migration is a folder <version>_<name> holding {up}",
+            )
+        return
+    folder = Path(entry.path)
+    found = layout.match(entry.name)
+    if isinstance(found, str):
+        problems.add(folder, found)
+        return
+    files = {role: folder / name for role, name in layout.folder_files.items()}
+    if not files["up"].is_file():
+        problems.add(folder, f"no {files['up'].name} in this migration folder")
+        return
+    if found.version in groups:
+        other = names[found.version].label
+        problems.add(folder, f"version {format_version(found.version)} is also used by {other}")
+        return
+    groups[found.version] = {role: path for role, path in files.items() if path.is_file()}
+    names[found.version] = found
 
 
 def _load(
@@ -228,12 +306,15 @@ def _read(path: Path, problems: _Problems) -> tuple[bytes, str] | None:
     return data, text.removeprefix("\ufeff")
 
 
-def _script(path: Path, text: str, problems: _Problems) -> Script:
+def _script(
+    path: Path, text: str, problems: _Problems, where: str = "a paired .up/.down file"
+) -> Script:
+    """A file that is all one direction: `-- rung:no-transaction` is read, markers refused."""
     transactional = True
     for number, line in enumerate(_LINES.findall(text), 1):
         directive = _directive(path, line, number, problems)
         if directive in ("up", "down"):
-            problems.add(path, f"`-- rung:{directive}` marker in a paired .up/.down file", number)
+            problems.add(path, f"`-- rung:{directive}` marker in {where}", number)
         elif directive == "no-transaction":
             transactional = False
     return Script(path, text, 1, transactional)
@@ -318,26 +399,61 @@ def _check_header(path: Path, header: str, problems: _Problems) -> None:
         )
 
 
-def new_migration_path(
-    directory: Path, description: str, *, python: bool, sequential: bool, now: datetime
-) -> Path:
-    """Where `rung new` puts a migration: a UTC timestamp, or the next number, then a slug."""
+def new_migration_files(
+    directory: Path,
+    description: str,
+    *,
+    now: datetime,
+    layout: Layout = NATIVE,
+    python: bool = False,
+    sequential: bool = False,
+) -> dict[Path, str]:
+    """What `rung new` writes, path -> text, named as the folder's layout names migrations:
+    a version (a UTC timestamp, or the next number) and a slug of `description`."""
+    from rung.source.renumber import next_version
+
     slug = re.sub(r"[\W_]+", "_", description.lower()).strip("_")
     if not slug:
         raise ConfigError(
             f"cannot name a migration after {description!r}",
             hint='describe it with letters or digits, e.g. "add users"',
         )
-    existing = discover(directory)
-    versions = {m.version for m in existing}
-    if sequential:
-        highest = existing[-1] if existing else None
-        number = highest.version[0] + 1 if highest else 1
-        width = len(highest.path.name.split("_", 1)[0]) if highest else 3
-        version = f"{number:0{width}d}"
-    else:
-        stamp = int(now.strftime("%Y%m%d%H%M%S"))
-        while (stamp,) in versions:  # two in the same second
-            stamp += 1
-        version = str(stamp)
-    return directory / f"{version}_{slug}.{'py' if python else 'sql'}"
+    existing = discover(directory, layout=layout)
+    version = next_version(
+        ((m.version, m.version_text) for m in existing),
+        numbering=layout.numbering,
+        now=now,
+        sequential=sequential,
+        first=layout.first_version,
+    )
+    # Paths in the folder: a folder layout's examples keep their folder (20171213123456_x/up.sql).
+    examples = [
+        p.relative_to(directory).as_posix()
+        for m in existing
+        for p in (m.path, m.down_path)
+        if p is not None
+    ]
+    files = layout.new_files(
+        version, slug, python=python, description=description, examples=examples
+    )
+    paths = {directory / name: text for name, text in files.items()}
+    for path in paths:
+        if path.exists():  # a layout's names could collide with a file discovery skips
+            raise ConfigError(f"cannot create {path}: the file exists already")
+    return paths
+
+
+def new_migration_path(
+    directory: Path,
+    description: str,
+    *,
+    python: bool,
+    sequential: bool,
+    now: datetime,
+    layout: Layout = NATIVE,
+) -> Path:
+    """Where `rung new` puts a migration (its first file, for layouts that write two)."""
+    files = new_migration_files(
+        directory, description, now=now, layout=layout, python=python, sequential=sequential
+    )
+    return next(iter(files))

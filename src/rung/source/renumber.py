@@ -1,73 +1,191 @@
-"""`rung rebase`: give a not-yet-applied migration a new version after the newest one.
+"""Versions for new and renumbered migrations: `rung new` and `rung rebase`.
 
-Works on file names, not on `discover`, because the folder it repairs may hold what a
-merge left behind (two files with one version, a rung.sum with conflict markers).
+`rung rebase` gives a not-yet-applied migration a new version after the newest one. It
+works on file names, not on `discover`, because the folder it repairs may hold what a merge
+left behind (two files with one version, a rung.sum with conflict markers). It renames files
+in the folder's own layout: Flyway's V and its U, golang-migrate's .up and .down, and every
+per-dialect variant, together.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rung.errors import RequestRefused
 from rung.model import Version, format_version
-from rung.source.integrity import migration_files, version_of
+from rung.source.adapters import FileName, Layout
+from rung.source.adapters.base import BASELINE_ROLE
+from rung.source.adapters.rung import LAYOUT as NATIVE
+from rung.source.integrity import migration_files
+from rung.source.variants import split_tag
 
 _STAMP = "%Y%m%d%H%M%S"
+# Timestamp versions by their number of digits, and the step that keeps each one valid.
+_STAMPS = {
+    14: ("%Y%m%d%H%M%S", timedelta(seconds=1)),
+    12: ("%Y%m%d%H%M", timedelta(minutes=1)),
+    10: ("%Y%m%d%H", timedelta(hours=1)),
+    8: ("%Y%m%d", timedelta(days=1)),
+}
 
 
-def files_of(directory: Path, version: Version) -> list[Path]:
-    """The file(s) of the migration at `version`; refuses when none, or several migrations."""
-    files = [p for p in migration_files(directory) if version_of(p.name) == version]
+@dataclass(frozen=True)
+class Renumbered:
+    """One migration's files, found by version or by file name, before renaming."""
+
+    version: Version
+    version_text: str
+    name: str
+    files: tuple[Path, ...]
+
+
+def next_version(
+    existing: Iterable[tuple[Version, str]],
+    *,
+    numbering: str = "timestamp",
+    now: datetime,
+    sequential: bool = False,
+    first: str = "001",
+) -> str:
+    """The version text for a migration after every (version, text) in `existing`.
+
+    Sequential: the highest major number plus one, as wide as it was written (`first` in an
+    empty folder). Else a UTC timestamp as long as the folder's own, bumped past the highest
+    version when the clock is behind it. A "sequential" layout uses timestamps when the
+    folder does; `sequential` forces numbers.
+    """
+    highest = max(existing, default=None)
+    major = re.split(r"[._]", highest[1])[0] if highest else ""
+    stamp = _stamp_format(major)
+    if sequential or (numbering == "sequential" and stamp is None):
+        if highest is None:
+            return first
+        return f"{highest[0][0] + 1:0{len(major)}d}"
+    form, step = stamp or _STAMPS[14]
+    moment = (now.astimezone(UTC) if now.tzinfo else now).replace(tzinfo=None)
+    if highest is not None and (int(moment.strftime(form)),) <= highest[0]:
+        if stamp is None:  # a version that is not a timestamp: count on from it
+            return str(highest[0][0] + 1)
+        moment = datetime.strptime(major, form) + step
+    return moment.strftime(form)
+
+
+def _stamp_format(major: str) -> tuple[str, timedelta] | None:
+    """The timestamp format a version's major number is written in, if it is one."""
+    stamp = _STAMPS.get(len(major))
+    if stamp is None:
+        return None
+    try:
+        parsed = datetime.strptime(major, stamp[0])
+    except ValueError:
+        return None
+    return stamp if parsed.year >= 1970 else None
+
+
+def find(directory: Path, target: Version | Path, layout: Layout = NATIVE) -> Renumbered:
+    """The files of the migration at a version, or of the one a file (name or path) belongs
+    to; RequestRefused when there is none, or the version is ambiguous."""
+    entries = _entries(directory, layout)
+    if isinstance(target, Path):
+        version, name = _by_file(directory, target, layout, entries)
+    else:
+        version, name = _by_version(directory, target, entries)
+    files = [
+        (path, found)
+        for path, found in entries
+        if (found.version, found.name) == (version, name) and found.role != BASELINE_ROLE
+    ]
+    text = next(found.version_text for _, found in files)
+    return Renumbered(version, text, name, tuple(path for path, _ in files))
+
+
+def _entries(directory: Path, layout: Layout) -> list[tuple[Path, FileName]]:
+    """The folder's versioned migration files, as the layout reads their names."""
+    entries = []
+    for path in migration_files(directory, layout):
+        found = _read_name(path.name, layout)
+        # repeatable/ files, and a layout's own repeatables, have no version
+        if path.parent == directory and isinstance(found, FileName) and found.version:
+            entries.append((path, found))
+    return entries
+
+
+def _read_name(file_name: str, layout: Layout) -> FileName | str:
+    base, tag = split_tag(file_name)
+    found = layout.match(base) if tag else None
+    return found if isinstance(found, FileName) else layout.match(file_name)
+
+
+def _by_version(
+    directory: Path, version: Version, entries: list[tuple[Path, FileName]]
+) -> tuple[Version, str]:
+    files = [(p, f) for p, f in entries if f.version == version and f.role != BASELINE_ROLE]
     if not files:
         raise RequestRefused(
             f"no migration file has version {format_version(version)} in {directory}",
             hint="`rung status` lists the versions",
         )
-    names = {_base(p.name) for p in files}
-    if len(names) > 1:
+    if len({found.name for _, found in files}) > 1:
         raise RequestRefused(
             f"several migrations have version {format_version(version)}: "
-            + ", ".join(p.name for p in files),
-            hint="rename one of them by hand to a new version, then run `rung hash`",
+            + ", ".join(path.name for path, _ in files),
+            hint="say which one to renumber by its file: `rung rebase "
+            f"{directory / files[-1][0].name}`",
         )
-    return files
+    return version, files[0][1].name
 
 
-def _base(name: str) -> str:
-    """`001_x.up.sql` -> `x`: the migration's name, without direction or extension."""
-    rest = name.split("_", 1)[1]
-    for suffix in (".up.sql", ".down.sql", ".sql", ".py"):
-        if rest.endswith(suffix):
-            return rest.removesuffix(suffix)
-    return rest
+def _by_file(
+    directory: Path, target: Path, layout: Layout, entries: list[tuple[Path, FileName]]
+) -> tuple[Version, str]:
+    if target.parent != Path() and target.parent.resolve() != directory.resolve():
+        raise RequestRefused(
+            f"{target} is not in the migrations folder {directory}",
+            hint="name a file of the migrations folder, or point --dir at its folder",
+        )
+    path = directory / target.name
+    if not path.is_file():
+        raise RequestRefused(
+            f"no file named {target.name} in {directory}", hint="`rung status` lists the files"
+        )
+    found = _read_name(target.name, layout)
+    if isinstance(found, str):
+        raise RequestRefused(f"{path}: {found}", hint=layout.hint)
+    if found.role == BASELINE_ROLE:
+        raise RequestRefused(
+            f"{path} is a baseline: it keeps its version, which the databases that ran it "
+            "recorded; nothing was renamed",
+            hint="to move a baseline on, add a new baseline file with a higher version",
+        )
+    if not any(p == path for p, _ in entries):
+        raise RequestRefused(f"{path} is not a versioned migration file", hint=layout.hint)
+    return found.version, found.name
 
 
-def next_version(directory: Path, now: datetime) -> str:
-    """A UTC timestamp version above every version in the folder."""
-    versions = [v for p in migration_files(directory) if (v := version_of(p.name))]
-    stamp = now.astimezone(UTC).replace(tzinfo=None)
-    highest = max(versions, default=None)
-    if highest is not None and (int(stamp.strftime(_STAMP)),) <= highest:
-        try:
-            stamp = datetime.strptime(str(highest[0]), _STAMP) + timedelta(seconds=1)
-        except ValueError:  # a version that is not a timestamp: count on from it
-            return str(highest[0] + 1)
-        if (int(stamp.strftime(_STAMP)),) <= highest:  # a dotted version such as 2026….1
-            return str(highest[0] + 1)
-    return stamp.strftime(_STAMP)
+def renumber(
+    directory: Path, found: Renumbered, now: datetime, layout: Layout = NATIVE
+) -> tuple[str, list[tuple[Path, Path]]]:
+    """Rename the migration's files to a version after the newest, keeping the rest of each
+    name; returns the new version text and the renames. Nothing is renamed on a refusal.
 
-
-def renumber(directory: Path, version: Version, now: datetime) -> list[tuple[Path, Path]]:
-    """Rename the migration's file(s) to a new version, keeping the name part."""
-    files = files_of(directory, version)
-    new = next_version(directory, now)
+    The version follows the folder: a timestamp where its versions are timestamps, else the
+    next number, whatever the layout's default for new migrations.
+    """
+    existing = [(f.version, f.version_text) for _, f in _entries(directory, layout)]
+    new = next_version(existing, numbering="sequential", now=now, first=layout.first_version)
     renamed = []
-    for path in files:
-        target = path.with_name(f"{new}_{path.name.split('_', 1)[1]}")
+    for path in found.files:
+        span = layout.version_span(path.name) or layout.version_span(split_tag(path.name)[0])
+        if span is None:
+            raise RequestRefused(f"cannot tell where the version is in {path.name}")
+        target = path.with_name(path.name[: span[0]] + new + path.name[span[1] :])
         if target.exists():
             raise RequestRefused(f"cannot rename {path.name}: {target.name} exists already")
         renamed.append((path, target))
     for path, target in renamed:
         path.rename(target)
-    return renamed
+    return new, renamed

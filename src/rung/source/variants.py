@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from rung.source.adapters.base import FileName
+from rung.model import Version, format_version
+from rung.source.adapters.base import BASELINE_ROLE, FileName
 
 # How file names spell each database, the preferred spelling first.
 SPELLINGS = {
@@ -45,20 +46,54 @@ def choose(
     A version that has only other databases' variants is not a migration for this one.
     """
     files = list(files)
-    tags: dict[tuple[int, ...], set[str | None]] = {}
+    tags: dict[tuple[Version, bool], set[str | None]] = {}
     for _, found, tag in files:
-        tags.setdefault(found.version, set()).add(tag)
-    wanted: dict[tuple[int, ...], str | None] = {}
-    for version, present in tags.items():
-        if present == {None}:
-            wanted[version] = None
+        tags.setdefault(_key(found), set()).add(tag)
+    wanted = {key: pick(present, dialect) for key, present in tags.items()}
+    return [(path, found) for path, found, tag in files if wanted[_key(found)] == tag]
+
+
+def _key(found: FileName) -> tuple[Version, bool]:
+    """One migration's files: a version, and whether they are its baseline (Flyway's B)."""
+    return found.version, found.role == BASELINE_ROLE
+
+
+def name_problems(files: Iterable[tuple[Path, FileName, str | None]]) -> list[tuple[Path, str]]:
+    """Variants named unlike the migration they are a variant of (`005_add_x.postgres.sql`
+    beside `005_add_y.sql`): each such file, with what is wrong.
+
+    Untagged files of one version that disagree are duplicates, which discovery reports.
+    """
+    groups: dict[tuple[Version, bool], list[tuple[Path, FileName, str | None]]] = {}
+    for file in files:
+        groups.setdefault(_key(file[1]), []).append(file)
+    problems = []
+    for group in groups.values():
+        if all(tag is None for _, _, tag in group):
             continue
-        spellings = SPELLINGS.get(dialect or "", ())
-        preferred = [tag for tag in spellings if tag in present]
-        if preferred:
-            wanted[version] = preferred[0]
-        elif None in present or dialect is not None:
-            wanted[version] = None
-        else:
-            wanted[version] = min(tag for tag in present if tag is not None)
-    return [(path, found) for path, found, tag in files if wanted[found.version] == tag]
+        # The generic file names the migration; without one, the first variant by name does.
+        first_path, first, _ = min(group, key=lambda file: (file[2] is not None, file[0].name))
+        for path, found, tag in group:
+            if tag is not None and found.name != first.name:
+                problems.append(
+                    (
+                        path,
+                        f"a {tag} variant of version {format_version(found.version)} is named "
+                        f"{found.name!r}, but {first_path.name} names it {first.name!r}: "
+                        "variants of one migration share its name; rename one of them",
+                    )
+                )
+    return problems
+
+
+def pick(present: set[str | None], dialect: str | None) -> str | None:
+    """Of the tags one migration's files have (None: the generic file), the one to read."""
+    if present == {None}:
+        return None
+    spellings = SPELLINGS.get(dialect or "", ())
+    preferred = [tag for tag in spellings if tag in present]
+    if preferred:
+        return preferred[0]
+    if None in present or dialect is not None:
+        return None
+    return min(tag for tag in present if tag is not None)

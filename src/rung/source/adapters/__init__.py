@@ -9,15 +9,34 @@ from __future__ import annotations
 import re
 
 from rung.errors import ConfigError
-from rung.source.adapters import dbmate, flyway, golang_migrate
+from rung.source.adapters import dbmate, diesel, flyway, golang_migrate, liquibase, prisma
+from rung.source.adapters import flyway as flyway_names
 from rung.source.adapters import rung as native_names
 from rung.source.adapters.base import AdaptedMigration, FileName, Layout
+from rung.source.adapters.flyway import FlywayNaming
+from rung.source.adapters.pattern import PatternLayout
 
-__all__ = ["FORMATS", "AdaptedMigration", "FileName", "Layout", "compile_pattern", "layout_for"]
+__all__ = [
+    "FORMATS",
+    "AdaptedMigration",
+    "FileName",
+    "FlywayNaming",
+    "Layout",
+    "compile_pattern",
+    "layout_for",
+]
 
 LAYOUTS = {
     layout.format: layout
-    for layout in (native_names.LAYOUT, flyway.LAYOUT, golang_migrate.LAYOUT, dbmate.LAYOUT)
+    for layout in (
+        native_names.LAYOUT,
+        flyway.LAYOUT,
+        golang_migrate.LAYOUT,
+        dbmate.LAYOUT,
+        prisma.LAYOUT,
+        diesel.LAYOUT,
+        liquibase.LAYOUT,
+    )
 }
 FORMATS = (*LAYOUTS, "pattern")
 _GROUPS = {"version", "name", "direction", "prefix"}
@@ -47,18 +66,30 @@ def compile_pattern(pattern: str, where: str = "pattern") -> re.Pattern[str]:
     return compiled
 
 
-def layout_for(format: str | None = None, pattern: str | None = None) -> Layout:
-    """The layout for a config's `format` and `pattern` (a pattern alone means "pattern")."""
+def layout_for(
+    format: str | None = None,
+    pattern: str | None = None,
+    *,
+    flyway: FlywayNaming | None = None,
+) -> Layout:
+    """The layout for a config's `format` and `pattern` (a pattern alone means "pattern");
+    `flyway` is the [flyway] table's naming, read with format = "flyway" only."""
     format = format or ("pattern" if pattern else "rung")
+    if flyway is not None and format != "flyway":
+        raise ConfigError(
+            f'[flyway] is only read with format = "flyway", not {format!r}',
+            hint='set format = "flyway", or remove the [flyway] table',
+        )
     if format == "pattern":
         if not pattern:
             raise ConfigError('format = "pattern" needs a `pattern`', hint=PATTERN_HINT)
         compiled = compile_pattern(pattern)
-        return Layout(
+        return PatternLayout(
             "pattern",
             compiled,
             f"migration files must match the pattern {pattern!r}",
             extensions=(".sql",),
+            numbering="sequential",
         )
     if format not in LAYOUTS:
         raise ConfigError(
@@ -70,4 +101,6 @@ def layout_for(format: str | None = None, pattern: str | None = None) -> Layout:
             f'`pattern` is only read with format = "pattern", not {format!r}',
             hint='remove `format`, or set format = "pattern"',
         )
+    if format == "flyway" and flyway is not None:
+        return flyway_names.layout(flyway)
     return LAYOUTS[format]

@@ -7,6 +7,8 @@ transaction, as rung's `-- rung:no-transaction` does.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rung.errors import InvalidMigrations
 from rung.model import Content, Migration, Script
@@ -70,4 +72,20 @@ def split(migration: Migration) -> Content:
     return Content(up, down, down is not None)
 
 
-LAYOUT = Layout("dbmate", NAME, HINT, splitter=split)
+@dataclass(frozen=True)
+class DbmateLayout(Layout):
+    def new_files(
+        self,
+        version: str,
+        name: str,
+        *,
+        python: bool = False,
+        description: str = "",
+        examples: Sequence[str] = (),
+    ) -> dict[str, str]:
+        """One file with both sections, as `dbmate new` writes it."""
+        self.refuse_python(python)
+        return {f"{version}_{name}.sql": "-- migrate:up\n\n\n-- migrate:down\n\n"}
+
+
+LAYOUT = DbmateLayout("dbmate", NAME, HINT, splitter=split)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rung.source.adapters.base import FileName, Layout
 
@@ -28,6 +29,44 @@ class RungLayout(Layout):
         version = tuple(int(part) for part in match["version"].split("."))
         role = match["direction"] or match["ext"]
         return FileName(version, match["name"], role, match["version"])
+
+    def new_files(
+        self,
+        version: str,
+        name: str,
+        *,
+        python: bool = False,
+        description: str = "",
+        examples: Sequence[str] = (),
+    ) -> dict[str, str]:
+        if python:
+            docstring = description.replace('"', "'").replace("\\", "/")
+            return {f"{version}_{name}.py": PYTHON_TEMPLATE.format(description=docstring)}
+        return {f"{version}_{name}.sql": SQL_TEMPLATE}
+
+
+SQL_TEMPLATE = """\
+-- rung:up
+
+
+-- rung:down
+
+"""
+
+PYTHON_TEMPLATE = '''\
+"""{description}"""
+
+from sqlalchemy import text
+
+
+def up(conn):
+    """Runs inside the migration's transaction; conn is a SQLAlchemy Connection."""
+    conn.execute(text("SELECT 1"))
+
+
+def down(conn):
+    conn.execute(text("SELECT 1"))
+'''
 
 
 LAYOUT = RungLayout("rung", NAME, HINT, extensions=(".sql", ".py"))
