@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -221,7 +222,9 @@ def test_two_baselines_with_one_version_are_a_problem(migrations):
     with pytest.raises(InvalidMigrations) as error:
         flyway(migrations)
     assert list(error.value.details) == [
-        f"{migrations / 'B1__a.sql'}: baseline version 1 is also used by B01__c.sql"
+        f"{migrations / 'B1.0__b.sql'}: baseline version 1.0 is also used by B01__c.sql "
+        "(in the flyway layout 1.0 and 1 are one version: trailing zeros do not count)",
+        f"{migrations / 'B1__a.sql'}: baseline version 1 is also used by B01__c.sql",
     ]
 
 
@@ -406,3 +409,193 @@ def test_rung_baseline_without_a_file_still_rolls_back_below_it(migrations):
     items = statuses(found, derive([event(1, "baseline", "success")]), lambda m, s: "")
     plan = plan_down(items, everything=True)
     assert [step.migration.label for step in plan.steps][-1] == "V1__users"
+
+
+# -- baselines: an edited baseline file ----------------------------------------------------------
+EDITED_BASELINE = BASELINED["B2__baseline.sql"] + "CREATE TABLE extra (id INT);\n"
+LATER = {"V4__later.sql": "CREATE TABLE later (id INT);\n"}
+
+
+def test_an_edited_baseline_that_ran_stops_up_and_down_until_repaired(backend, migrations):
+    write(migrations, BASELINED)
+    m = migrator(backend, migrations)
+    m.up()
+    rows = history(backend)
+    write(migrations, {"B2__baseline.sql": EDITED_BASELINE, **LATER})
+
+    report = m.status()
+    assert {s.label: s.state for s in report.migrations} == {
+        "V1__users": "baseline",
+        "V1_1__posts": "baseline",
+        "V2__tags": "baseline",
+        "B2__baseline": "modified",
+        "V3__likes": "applied",
+        "V4__later": "pending",
+    }
+    edited = next(s for s in report.migrations if s.state == "modified")
+    assert edited.change == "the SQL of the up section changed"
+    assert edited.applied.applied_at is not None  # when it ran here
+    assert not report.up_to_date
+    for run in (m.up, lambda: m.down(target=(2,))):
+        with pytest.raises(InvalidMigrations) as error:
+            run()
+        assert list(error.value.details) == [
+            f"{migrations / 'B2__baseline.sql'}: changed since it was applied "
+            "(the SQL of the up section changed)"
+        ]
+        assert "rung repair" in error.value.hint
+    assert history(backend) == rows  # nothing ran, nothing was rolled back
+    assert "later" not in backend.tables() and "likes" in backend.tables()
+    # drift replays the migrations the baseline stands in for, never the baseline file
+    drift = m.drift()
+    assert drift.migrations == ("V1__users", "V1_1__posts", "V2__tags", "V3__likes")
+    assert not drift.drifted, drift.changes
+
+    assert [item.label for item in m.repair()] == ["B2__baseline"]
+    assert history(backend) == [*rows, ("2", "repair", "applied")]
+    assert {s.label: s.state for s in m.status().migrations} == {
+        "V1__users": "baseline",
+        "V1_1__posts": "baseline",
+        "V2__tags": "baseline",  # the repair accepted the baseline file, not V2's
+        "V3__likes": "applied",
+        "V4__later": "pending",
+    }
+    assert [s.migration.label for s in m.up().steps] == ["V4__later"]
+    assert m.status().up_to_date
+    assert not m.repair()  # nothing left to accept
+
+
+def test_rung_status_up_and_repair_name_the_edited_baseline(tmp_path, backend, migrations):
+    write(migrations, BASELINED)
+    (tmp_path / "rung.toml").write_text('format = "flyway"\n')
+    url = backend.url.text
+    assert run_rung(tmp_path, "up", "-d", url).code == 0
+    comment = "-- the schema of release 2\n"
+    write(migrations, {"B2__baseline.sql": comment + BASELINED["B2__baseline.sql"]})
+
+    status = run_rung(tmp_path, "status", "--exit-code", "-d", url)
+    assert status.code == 8, status.text
+    assert "B2__baseline: edited after it was applied: only comments" in status.out
+    listed = run_rung(tmp_path, "status", "-d", url, "--json").json()["migrations"]
+    assert {"version": "2", "name": "baseline", "state": "modified"}.items() <= listed[3].items()
+    up = run_rung(tmp_path, "up", "-d", url)
+    assert up.code == 5, up.text
+    assert "B2__baseline.sql: changed since it was applied" in up.err
+    assert "nothing was run" in up.err and "rung repair" in up.err
+    assert run_rung(tmp_path, "repair", "-d", url).code == 0
+    assert run_rung(tmp_path, "status", "--exit-code", "-d", url).code == 0
+    assert run_rung(tmp_path, "up", "-d", url).code == 0
+
+
+def test_a_baseline_file_that_never_ran_here_is_never_reported(backend, migrations):
+    write(migrations, {k: v for k, v in BASELINED.items() if not k.startswith("B")})
+    m = migrator(backend, migrations)
+    m.up(target=(1,))
+    # The database had a migration: the baseline files stay ignored, whatever they hold.
+    write(migrations, {"B1_1__baseline.sql": "CREATE TABLE other (id INT);\n"})
+    write(migrations, {"B2__baseline.sql": EDITED_BASELINE})
+    m.up()
+    write(migrations, {"B2__baseline.sql": EDITED_BASELINE + "CREATE TABLE more (id INT);\n"})
+    report = m.status()
+    assert report.up_to_date and report.count("modified") == 0
+    assert not any(s.migration and s.migration.baseline for s in report.migrations)
+    assert not m.repair()
+
+
+def ran(checksum: str | None, version: str = "2", **fields: object) -> HistoryEvent:
+    """The run of the baseline file at `version` (no checksum: `rung baseline VERSION`)."""
+    parsed = tuple(int(part) for part in version.split("_"))
+    values = {"checksum": checksum, "sql_checksum": None, **fields}
+    return replace(event(1, "baseline", "success", **values), version=parsed, version_text=version)
+
+
+def test_only_the_baseline_file_that_ran_is_compared_with_its_run(migrations):
+    write(migrations, BASELINED)
+    found = flyway(migrations)
+    files = {m.label: m for m in found}
+
+    def states(events: list[HistoryEvent]) -> dict[str, str]:
+        items = statuses(found, derive(events), lambda m, s: "edited")
+        return {s.label: s.state for s in items}
+
+    assert states([ran("as it was")])["B2__baseline"] == "modified"
+    assert "B2__baseline" not in states([ran(files["B2__baseline"].checksum)])
+    assert "B2__baseline" not in states([ran(None)])  # `rung baseline 2` ran no file
+    # B1_1 ran; B2 never did, so its content does not matter here.
+    older = states([ran(files["B1_1__baseline"].checksum, "1_1")])
+    assert "B2__baseline" not in older and "B1_1__baseline" not in older
+    assert states([ran("as it was", "1_1")])["B1_1__baseline"] == "modified"
+    # `rung repair` accepts the file as it is now; V2, which the baseline stands in for, stays
+    accepted = [ran("as it was"), event(2, "repair", "applied", checksum="as it is")]
+    assert states(accepted) == {
+        "V1__users": "baseline",
+        "V1_1__posts": "baseline",
+        "V2__tags": "baseline",
+        "B2__baseline": "modified",  # "as it is" is not the file's checksum either
+        "V3__likes": "pending",
+    }
+    accepted[1] = event(2, "repair", "applied", checksum=files["B2__baseline"].checksum)
+    assert "B2__baseline" not in states(accepted)
+    assert states(accepted)["V2__tags"] == "baseline"
+
+
+def test_an_edited_baseline_is_refused_by_planning(migrations):
+    write(migrations, BASELINED)
+    found = flyway(migrations)
+    items = statuses(found, derive([ran("as it was")]), lambda m, s: "edited")
+    for plan in (plan_up, lambda items: plan_down(items, target=(2,))):
+        with pytest.raises(InvalidMigrations, match="no longer match their files"):
+            plan(items)
+
+
+# -- versions: trailing zeros ---------------------------------------------------------------------
+def test_trailing_zeros_do_not_make_another_flyway_version(migrations):
+    write(
+        migrations,
+        {
+            "V1__a.sql": "SELECT 1;\n",
+            "V1.0__b.sql": "SELECT 2;\n",
+            "V2__c.sql": "SELECT 3;\n",
+            "V2_0_0__d.sql": "SELECT 4;\n",
+            "V2.1__e.sql": "SELECT 5;\n",  # a version of its own
+        },
+    )
+    with pytest.raises(InvalidMigrations) as error:
+        flyway(migrations)
+    note = "in the flyway layout {} and {} are one version: trailing zeros do not count"
+    assert list(error.value.details) == [
+        f"{migrations / 'V1__a.sql'}: version 1 is also used by V1.0__b.sql "
+        f"({note.format('1', '1.0')})",
+        f"{migrations / 'V2__c.sql'}: version 2 is also used by V2_0_0__d.sql "
+        f"({note.format('2', '2.0.0')})",
+    ]
+
+
+def test_an_undo_file_pairs_with_its_migration_whatever_its_trailing_zeros(migrations):
+    write(migrations, {"V1__a.sql": "CREATE TABLE a (id INT);\n", "U1.0__a.sql": "DROP TABLE a;\n"})
+    (migration,) = flyway(migrations)
+    assert (migration.version, migration.version_text) == ((1,), "1")
+    assert migration.has_down and migration.down_path.name == "U1.0__a.sql"
+
+
+def test_rung_own_layout_still_tells_1_from_1_0(migrations):
+    write(migrations, {"1_a.sql": "SELECT 1;\n", "1.0_b.sql": "SELECT 2;\n"})
+    assert [m.version for m in discover(migrations)] == [(1,), (1, 0)]
+
+
+def test_rung_up_refuses_a_flyway_folder_with_1_and_1_0(tmp_path, migrations):
+    write(migrations, {"V1__a.sql": "CREATE TABLE a (id INT);\n", "V1.0__b.sql": "SELECT 1;\n"})
+    (tmp_path / "rung.toml").write_text('format = "flyway"\n')
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    result = run_rung(tmp_path, "up", "-d", url)
+    assert result.code == 5, result.text
+    assert "V1__a.sql: version 1 is also used by V1.0__b.sql" in result.err
+    assert not (tmp_path / "app.db").exists() or "a" not in _tables(tmp_path / "app.db")
+
+
+def _tables(path: Path) -> set[str]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}

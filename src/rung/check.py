@@ -73,11 +73,12 @@ def run_check(
         repeatables = None
         problems += [CheckProblem(ERROR, "invalid", line) for line in exc.details or [exc.message]]
     problems += [
-        CheckProblem(ERROR, "integrity", line) for line in integrity.verify(directory).problems()
+        CheckProblem(ERROR, "integrity", line)
+        for line in integrity.verify(directory, migrator.layout).problems()
     ]
     if migrations is None:
         return CheckReport(problems)
-    linted, findings = _lint(migrator, migrations, dialect)
+    linted, findings = _lint(migrator, [*migrations, *(repeatables or [])], dialect)
     problems += findings
     if repeatables:
         problems += _uses_of_repeatables(migrations, repeatables)

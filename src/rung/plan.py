@@ -42,6 +42,7 @@ class HistoryState:
     repeatables: dict[str, RepeatableState] = field(default_factory=dict)
     baseline_file: str | None = None  # "1_20_0_name" when the baseline ran a file (B1_20_0__)
     baseline_failure: AppliedState | None = None  # a baseline file's run failed or was cut
+    baseline_run: AppliedState | None = None  # that file's run: its checksums, when it ran
 
 
 def derive(events: Iterable[HistoryEvent]) -> HistoryState:
@@ -51,6 +52,7 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
     baseline: tuple[Version, datetime, int] | None = None
     baseline_file: str | None = None
     baseline_failure: AppliedState | None = None
+    baseline_run: AppliedState | None = None
     last_id = 0
     for e in events:
         last_id = max(last_id, e.id)
@@ -64,12 +66,18 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             if e.outcome == "applied":
                 baseline = (e.version, e.started_at, e.id)
                 baseline_file = f"{e.version_text}_{e.name}"
+                baseline_run = _baseline_run(e)
+            continue
+        if _settles_baseline_file(e, baseline_run, states):
+            assert baseline_run is not None
+            baseline_run = replace(baseline_run, checksum=e.checksum, sql_checksum=e.sql_checksum)
             continue
         if e.event == "baseline" or (e.event, e.outcome) == ("adopt", "baseline"):
             baseline = (e.version, e.started_at, e.id)
             # A baseline file's run has a checksum; `rung baseline VERSION` runs nothing.
             ran = e.event == "baseline" and e.checksum
             baseline_file = f"{e.version_text}_{e.name}" if ran else None
+            baseline_run = _baseline_run(e) if ran else None
             baseline_failure = None
             continue
         if e.event == "adopt" and e.outcome != "applied":  # "noted": the other tool's position
@@ -134,7 +142,35 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
         last_id,
         repeatables=repeatables,
         baseline_file=baseline_file,
+        baseline_run=baseline_run,
     )
+
+
+def _baseline_run(e: HistoryEvent) -> AppliedState:
+    """A baseline file's run (or the repair that finished it), with the file's checksums."""
+    return AppliedState(
+        e.version,
+        e.name,
+        True,
+        e.checksum,
+        e.sql_checksum,
+        e.started_at,
+        e.duration_ms,
+        order=e.id,
+        version_text=e.version_text,
+    )
+
+
+def _settles_baseline_file(
+    e: HistoryEvent, run: AppliedState | None, states: dict[Version, AppliedState]
+) -> bool:
+    """Whether `e` is the `rung repair` that accepted an edited baseline file: a repair of
+    its version while no failed migration of that version waits for one instead (the
+    migrations a baseline stands in for never run, so nothing else there is repaired)."""
+    if run is None or (e.event, e.outcome) != ("repair", "applied") or e.version != run.version:
+        return False
+    state = states.get(e.version)
+    return state is None or state.failure is None
 
 
 def _baseline_failure(e: HistoryEvent) -> AppliedState:
@@ -183,8 +219,9 @@ def statuses(
     """Each migration file and each applied version without a file, in version order.
 
     On a database with no applied migration, the newest baseline file at or below `target`
-    is pending, and the migrations it stands in for are BELOW_BASELINE; elsewhere baseline
-    files are ignored.
+    is pending, and the migrations it stands in for are BELOW_BASELINE. The baseline file
+    that ran on this database is listed only when its file changed since (MODIFIED, as an
+    applied migration's); other baseline files are ignored.
     """
     result: list[MigrationStatus] = []
     by_version = {m.version: m for m in migrations if not m.baseline}
@@ -218,7 +255,8 @@ def statuses(
             )
         else:
             result.append(MigrationStatus(version, migration.name, APPLIED, migration, state))
-    return _with_baseline(result, [m for m in migrations if m.baseline], history, target)
+    baselines = [m for m in migrations if m.baseline]
+    return _with_baseline(result, baselines, history, target, classify)
 
 
 def _with_baseline(
@@ -226,15 +264,16 @@ def _with_baseline(
     baselines: Sequence[Migration],
     history: HistoryState,
     target: Version | None,
+    classify: Classifier,
 ) -> list[MigrationStatus]:
     """The statuses with the baseline file this database runs, or ran, in its place."""
     if history.baseline is not None:
         if history.baseline_file is None:
             return items
-        label = next(
-            (b.label for b in baselines if b.version == history.baseline), history.baseline_file
-        )
-        return [replace(s, baseline_file=label) if s.state == BASELINE else s for s in items]
+        ran = next((b for b in baselines if b.version == history.baseline), None)
+        label = ran.label if ran else history.baseline_file
+        items = [replace(s, baseline_file=label) if s.state == BASELINE else s for s in items]
+        return _with_edited_baseline(items, ran, history.baseline_run, classify)
     failed = history.baseline_failure
     if failed is not None:  # finish the baseline that failed before anything else
         chosen = next((b for b in baselines if b.version == failed.version), None)
@@ -257,6 +296,21 @@ def _with_baseline(
         for s in items
     ]
     return _insert(covered, row)
+
+
+def _with_edited_baseline(
+    items: list[MigrationStatus],
+    baseline: Migration | None,
+    run: AppliedState | None,
+    classify: Classifier,
+) -> list[MigrationStatus]:
+    """The statuses, with the baseline file that ran here as MODIFIED if its file changed
+    since: it is this database's history, like an applied migration's file."""
+    if baseline is None or run is None or run.checksum in (None, baseline.checksum):
+        return items
+    change = classify(baseline, run)
+    row = MigrationStatus(baseline.version, baseline.name, MODIFIED, baseline, run, change)
+    return _insert(items, row)
 
 
 def _untouched(item: MigrationStatus) -> bool:

@@ -114,9 +114,10 @@ def drift(shadow_url: str | None, fingerprint: bool, accept: bool) -> None:
     """Was the database changed by hand? Replay the migrations its history says are
     applied, in applied order, on a scratch database, and compare the two schemas.
 
-    Lists each difference (`+` added by hand, `-` removed, `~` changed); exits 13 when
-    there is any. With --fingerprint, compares with the fingerprint recorded after rung's
-    last `up` or `down` instead, naming each table, column, index, constraint, view,
+    Lists each difference (`+` added by hand, `-` removed, `~` changed, a changed body
+    followed by its changed lines as in `rung diff`); exits 13 when there is any. With
+    --fingerprint, compares with the fingerprint recorded after rung's last `up` or `down`
+    instead, naming each table, column, index, constraint, view,
     trigger, function... changed since; with none recorded yet, says so and exits 0.
     """
     if shadow_url and (fingerprint or accept):

@@ -28,9 +28,11 @@ from rung.errors import CheckFailed, LintFailed
 def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None) -> None:
     """Check migrations for dangerous or non-portable SQL, without connecting to a database.
 
-    Lints FILES (any .sql files), or every migration in the migrations folder. Exits
-    11 when a finding has error severity. `-- rung:allow RULE-ID reason` above a
-    statement silences a rule there; rules are listed in docs/lint.md.
+    Lints FILES (any .sql files; those of the migrations folder are read through its
+    configured format, repeatable ones as repeatables), or every migration and repeatable
+    migration in the migrations folder. Exits 11 when a finding has error severity.
+    `-- rung:allow RULE-ID reason` above a statement silences a rule there; rules are
+    listed in docs/lint.md.
     """
 
     def body(c: _Context) -> int:
@@ -41,9 +43,11 @@ def lint(files: tuple[Path, ...], dialect: str | None, output_format: str | None
         settings = c.settings()
         name = dialect_name(dialect, settings)
         if files:
-            migrations = load_files(files)
+            migrations = load_files(files, settings)
         else:
-            migrations = [m for m in c.migrator().migrations(parse=True) if m.kind == "sql"]
+            migrator = c.migrator()  # repeatables run as migrations do, so are linted alike
+            found = [*migrator.migrations(parse=True), *migrator.repeatables(parse=True)]
+            migrations = [m for m in found if m.kind == "sql"]
         migrations = with_placeholders(migrations, dialect=name, settings=settings)
         findings = run_lint(migrations, dialect=name, settings=settings.lint)
         show(
@@ -87,9 +91,11 @@ def rebase(migration: str) -> None:
     For the second branch of two that each added a migration; naming the file tells
     apart two migrations a merge left with one version. Files are renamed as the folder's
     layout names them: paired .up/.down files, Flyway's V and its U, and per-dialect
-    variants together. The new version follows the folder: a UTC timestamp when its
-    versions are timestamps, else the next number (004_, V4__). Refused when the migration
-    is applied in the configured database, if one is configured.
+    variants together; a Prisma or diesel migration's folder is renamed (name the folder,
+    a file in it, or its version, with diesel's dashes or without). The new version
+    follows the folder: a UTC timestamp when its versions are timestamps, else the next
+    number (004_, V4__). Refused when the migration is applied in the configured
+    database, if one is configured.
     """
 
     def body(c: _Context) -> None:

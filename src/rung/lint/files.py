@@ -1,7 +1,11 @@
 """What `rung lint` reads: SQL files named on the command line, and which dialect to use.
 
-Any .sql file can be linted, whatever its name: `x.up.sql` is paired with `x.down.sql`
-beside it (so the down can be judged), and a `.down.sql` stands for its migration.
+A file of the configured migrations folder is read as `rung up` reads it, through the
+folder's layout (Flyway's V and U, dbmate's sections, a Liquibase changelog, a Prisma or
+diesel folder), and a repeatable migration (`repeatable/views.sql`, Flyway's `R__x.sql`) as
+a repeatable. Any other .sql file can be linted, whatever its name: `x.up.sql` is paired
+with `x.down.sql` beside it (so the down can be judged), and a `.down.sql` stands for its
+migration.
 """
 
 from __future__ import annotations
@@ -9,37 +13,169 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from rung.config import Settings
 from rung.errors import ConfigError, InvalidMigrations, UsageError
 from rung.lint.model import DIALECTS
-from rung.model import Migration, Script, parse_version
+from rung.model import REPEATABLE, Migration, Repeatable, Script, parse_version
+from rung.source.adapters import AdaptedMigration, FileName, Layout, layout_for
+from rung.source.adapters.base import BASELINE_ROLE, Baseline
+from rung.source.native import NATIVE, _adapted, _load, _Problems, checksum
+from rung.source.native import _read as _read_source
+from rung.source.repeatable import FOLDER as REPEATABLES
+from rung.source.repeatable import _folder_name
+from rung.source.variants import split_tag
+
+_PARTNER = {"up": "down", "down": "up"}  # the other file of a paired migration
 
 
-def load_files(paths: Iterable[Path]) -> list[Migration]:
-    """One migration per up file among `paths`, in the order given, each once."""
+def load_files(paths: Iterable[Path], settings: Settings | None = None) -> list[Migration]:
+    """One migration per up file among `paths`, in the order given, each once.
+
+    With `settings`, a file of its migrations folder is read through the configured
+    layout, and a repeatable one as a Repeatable; files elsewhere in rung's own format.
+    """
     migrations: dict[Path, Migration] = {}
     problems: list[str] = []
     for path in paths:
-        if not path.name.endswith(".sql"):
-            raise UsageError(f"{path}: only .sql files can be linted")
-        up, down = _pair(path)
-        if up in migrations:
-            continue
         try:
-            migration = _migration(up, down)
+            migration = _from_folder(path, settings) if settings else None
+            if migration is None:
+                if not path.name.endswith(".sql"):
+                    raise UsageError(f"{path}: only .sql files can be linted")
+                up, down = _pair(path)
+                if up in migrations:
+                    continue
+                migration = _migration(up, down)
+            if migration.path in migrations:
+                continue
             migration.has_down  # noqa: B018 - parses the file: markers and directives
         except InvalidMigrations as exc:
             problems += exc.details or [exc.message]
             continue
-        migrations[up] = migration
+        migrations[migration.path] = migration
     if problems:
+        problems = list(dict.fromkeys(problems))  # an up and its down named together
         raise InvalidMigrations(
             f"{len(problems)} problem(s) in the files to lint",
             details=problems,
             hint="fix the files listed, then run `rung lint` again",
         )
     return list(migrations.values())
+
+
+def _from_folder(path: Path, settings: Settings) -> Migration | None:
+    """`path` as `rung up` reads it when it is a file of the migrations folder; None for a
+    file elsewhere, or one that discovery passes over (hidden, or not a migration's file)."""
+    directory, where = settings.directory.resolve(), path.resolve()
+    if path.name.endswith(".py"):  # Python migrations are not linted
+        return None
+    if where.parent == directory / REPEATABLES:
+        return _repeatable_file(path)
+    layout = layout_for(settings.format, settings.pattern, flyway=settings.flyway)
+    if layout.folder_files:
+        if where.parent.parent == directory and path.name in layout.folder_files.values():
+            return _folder_migration(path.parent, layout)
+        if where.parent == directory and path.name.endswith(".sql"):  # discovery refuses it
+            up = layout.folder_files["up"]
+            _refuse(
+                path,
+                f"not read: a {layout.format} migration is a folder <version>_<name> holding {up}",
+                layout.hint,
+            )
+        return None
+    if where.parent == directory and layout.candidate(path.name):
+        return _layout_file(path, layout)
+    return None
+
+
+def _layout_file(path: Path, layout: Layout) -> Migration:
+    """A file of a file-per-migration layout, with its up or down partner beside it."""
+    found, tag = _file_name(path.name, layout)
+    if isinstance(found, str):
+        _refuse(path, found, layout.hint)
+    if found.role == REPEATABLE:  # Flyway's R__views.sql
+        return _repeatable(path, found.name, path.name.removesuffix(".sql"))
+    group = {"sql" if found.role == BASELINE_ROLE else found.role: path}
+    named = found
+    partner = _partner(path, found, tag, layout)
+    if partner is not None:
+        group[partner[1].role] = partner[0]
+        named = partner[1] if partner[1].role == "up" else found  # the up names the migration
+    migration = _loaded(found, group)
+    if layout is NATIVE:
+        return migration
+    kind = Baseline if found.role == BASELINE_ROLE else AdaptedMigration
+    return _adapted(migration, named, layout, kind)
+
+
+def _partner(
+    path: Path, found: FileName, tag: str | None, layout: Layout
+) -> tuple[Path, FileName] | None:
+    """The other file of a paired migration (`.up`/`.down`, Flyway's V and U): same
+    version, name and per-dialect tag, beside it; None for a single-file migration."""
+    wanted = _PARTNER.get(found.role)
+    for sibling in sorted(path.parent.iterdir()) if wanted else ():
+        if not sibling.is_file() or not layout.candidate(sibling.name):
+            continue
+        other, other_tag = _file_name(sibling.name, layout)
+        if not isinstance(other, FileName) or (other.role, other_tag) != (wanted, tag):
+            continue
+        key = layout.version_key
+        if (key(other.version), other.name) == (key(found.version), found.name):
+            return path.with_name(sibling.name), other  # as the user wrote the path
+    return None
+
+
+def _folder_migration(folder: Path, layout: Layout) -> Migration:
+    """A Prisma or diesel migration folder, as discovery reads it, from any file in it."""
+    found = layout.match(folder.name)
+    if isinstance(found, str):
+        _refuse(folder, found, layout.hint)
+    files = {role: folder / name for role, name in layout.folder_files.items()}
+    if not files["up"].is_file():
+        _refuse(folder, f"no {files['up'].name} in this migration folder", layout.hint)
+    group = {role: path for role, path in files.items() if path.is_file()}
+    return _adapted(_loaded(found, group), found, layout)
+
+
+def _repeatable_file(path: Path) -> Repeatable:
+    """A file of repeatable/: a repeatable migration named by its file."""
+    found = _folder_name(path.name)
+    if isinstance(found, str):
+        _refuse(path, found, f"repeatable migrations are .sql files in {REPEATABLES}/")
+    name = found[0]
+    return _repeatable(path, name, f"{REPEATABLES}/{path.name.removesuffix('.sql')}")
+
+
+def _repeatable(path: Path, name: str, label: str) -> Repeatable:
+    problems = _Problems()
+    read = _read_source(path, problems)
+    if read is None:
+        raise InvalidMigrations(f"{path}: cannot be read", details=problems.lines)
+    return Repeatable((), name, path, "sql", checksum(read[0]), text=read[1], written_label=label)
+
+
+def _loaded(found: FileName, group: dict[str, Path]) -> Migration:
+    problems = _Problems()
+    migration = _load(found.version, found.name, group, problems)
+    if migration is None:
+        raise InvalidMigrations(f"{found.name}: cannot be read", details=problems.lines)
+    return migration
+
+
+def _file_name(file_name: str, layout: Layout) -> tuple[FileName | str, str | None]:
+    """What the layout reads in a file name, and its per-dialect tag, as discovery reads it."""
+    base, tag = split_tag(file_name)
+    found = layout.match(base) if tag else None
+    if isinstance(found, FileName):
+        return found, tag
+    return layout.match(file_name), None
+
+
+def _refuse(path: Path, problem: str, hint: str) -> NoReturn:
+    raise InvalidMigrations(f"{path}: {problem}", details=[f"{path}: {problem}"], hint=hint)
 
 
 def with_placeholders(

@@ -1,5 +1,6 @@
 """Output of `rung drift` and `rung verify`: one line per difference or per migration as
-text, or one JSON document. The error line and hint come from the reporter."""
+text (a changed body's lines under its difference, as `rung diff` shows them), or one JSON
+document. The error line and hint come from the reporter."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from rung.config import redact
 from rung.drift import DriftReport
+from rung.report.schema import change_lines
 from rung.verify import VerifyReport
 
 
@@ -38,7 +40,7 @@ def show_drift(report: DriftReport, *, as_json: bool, quiet: bool = False) -> No
     for note in report.notes:
         _write(f"note: {note}")
     for change in report.changes:
-        _write(change.text)
+        _write("\n".join(change_lines(change)))
     if not report.compared:
         return  # the note said why
     if not report.drifted:
@@ -80,7 +82,7 @@ def show_verify(report: VerifyReport, *, as_json: bool, quiet: bool = False) -> 
     for check in report.checks:
         _write(f"{check.label:<{width}}  {check.summary}")
         for change in check.changes:
-            _write(f"    {change.text}")
+            _write("\n".join(change_lines(change, "    ")))
         if check.idempotency_note:
             _write(f"    info: {check.idempotency_note}")
     if report.ok:

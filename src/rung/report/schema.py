@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rung.schema.diff import Change
+
+if TYPE_CHECKING:
+    from rung.fingerprint import ObjectChange
 
 
 def write_dump(text: str, output: str) -> str | None:
@@ -30,7 +34,13 @@ def show_diff(changes: list[Change], *, as_json: bool, quiet: bool = False) -> N
     if quiet:
         return
     for change in changes:
-        sys.stdout.write(change.text + "\n")
-        for line in change.lines:
-            sys.stdout.write(f"    {line}\n")
+        sys.stdout.write("".join(f"{line}\n" for line in change_lines(change)))
     sys.stdout.write("no differences\n" if not changes else f"{len(changes)} difference(s)\n")
+
+
+def change_lines(change: Change | ObjectChange, indent: str = "") -> list[str]:
+    """A change as `rung diff`, `rung drift` and `rung verify` print it: its line, then a
+    changed body's lines under it (`-old`, `+new`, ` same`), indented four more spaces."""
+    # A fingerprint's change names the object only: it has no lines to show.
+    body = getattr(change, "lines", ())
+    return [f"{indent}{change.text}", *(f"{indent}    {line}" for line in body)]

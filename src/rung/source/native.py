@@ -92,22 +92,24 @@ def discover(
     for path, found in chosen:
         if found.role == BASELINE_ROLE:  # read apart: a baseline may share a version
             continue
-        version, role = found.version, found.role
-        group = groups.setdefault(version, {})
+        key, role = layout.version_key(found.version), found.role
+        group = groups.setdefault(key, {})
         # Only an .up.sql and a .down.sql of the same name share a version.
         pairs = role in ("up", "down") and set(group) <= {"up", "down"} - {role}
-        if group and not (pairs and names[version].name == found.name):
+        if group and not (pairs and names[key].name == found.name):
             others = ", ".join(str(p.name) for p in group.values())
-            problems.add(path, f"version {format_version(version)} is also used by {others}")
+            message = f"version {format_version(found.version)} is also used by {others}"
+            problems.add(path, message + _same_version(layout, found, names[key]))
             continue
         group[role] = path
-        if role != "down" or version not in names:
-            names[version] = found
+        if role != "down" or key not in names:
+            names[key] = found
     migrations: list[Migration] = [*baselines]
-    for version, group in groups.items():
-        migration = _load(version, names[version].name, group, problems)
+    for key, group in groups.items():
+        found = names[key]
+        migration = _load(found.version, found.name, group, problems)
         if migration is not None and layout is not NATIVE:
-            migration = _adapted(migration, names[version], layout)
+            migration = _adapted(migration, found, layout)
         if migration is not None:
             migrations.append(migration)
     if parse:
@@ -128,20 +130,29 @@ def _baselines(
     files: list[tuple[Path, FileName]], layout: Layout, problems: _Problems
 ) -> list[Migration]:
     """The layout's baseline files (Flyway's B1__x.sql), one per version."""
-    seen: dict[tuple[int, ...], Path] = {}
+    seen: dict[tuple[int, ...], tuple[Path, FileName]] = {}
     baselines: list[Migration] = []
     for path, found in files:
-        if found.version in seen:
-            other = seen[found.version].name
-            problems.add(
-                path, f"baseline version {format_version(found.version)} is also used by {other}"
-            )
+        key = layout.version_key(found.version)
+        if key in seen:
+            other, first = seen[key]
+            message = f"baseline version {format_version(found.version)} is also used by"
+            problems.add(path, f"{message} {other.name}{_same_version(layout, found, first)}")
             continue
-        seen[found.version] = path
+        seen[key] = path, found
         migration = _load(found.version, found.name, {"sql": path}, problems)
         if migration is not None:
             baselines.append(_adapted(migration, found, layout, Baseline))
     return baselines
+
+
+def _same_version(layout: Layout, first: FileName, second: FileName) -> str:
+    """Why two different version numbers clash: the layout's tool reads them as one."""
+    if first.version == second.version:
+        return ""
+    versions = f"{format_version(first.version)} and {format_version(second.version)}"
+    where = f"in the {layout.format} layout {versions} are one version"
+    return f" ({where}: trailing zeros do not count)"
 
 
 def _adapted(

@@ -4,11 +4,13 @@
 works on file names, not on `discover`, because the folder it repairs may hold what a merge
 left behind (two files with one version, a rung.sum with conflict markers). It renames files
 in the folder's own layout: Flyway's V and its U, golang-migrate's .up and .down, and every
-per-dialect variant, together.
+per-dialect variant, together; in a folder-per-migration layout (Prisma, diesel), the
+migration's folder.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from rung.source.integrity import migration_files
 from rung.source.variants import split_tag
 
 _STAMP = "%Y%m%d%H%M%S"
+# A version written with dashes, as diesel writes it: 2017-12-13-123456.
+_DASHED = re.compile(r"\d+(?:-\d+)+")
 # Timestamp versions by their number of digits, and the step that keeps each one valid.
 _STAMPS = {
     14: ("%Y%m%d%H%M%S", timedelta(seconds=1)),
@@ -35,7 +39,8 @@ _STAMPS = {
 
 @dataclass(frozen=True)
 class Renumbered:
-    """One migration's files, found by version or by file name, before renaming."""
+    """One migration's files (its folder, in a folder-per-migration layout), found by version
+    or by file name, before renaming."""
 
     version: Version
     version_text: str
@@ -88,29 +93,53 @@ def _stamp_format(major: str) -> tuple[str, timedelta] | None:
 
 def find(directory: Path, target: Version | Path, layout: Layout = NATIVE) -> Renumbered:
     """The files of the migration at a version, or of the one a file (name or path) belongs
-    to; RequestRefused when there is none, or the version is ambiguous."""
+    to; RequestRefused when there is none, or the version is ambiguous.
+
+    In a folder-per-migration layout the target may also be the migration's folder, a file
+    in it, or its version with dashes as diesel writes it (2017-12-13-123456).
+    """
     entries = _entries(directory, layout)
+    if isinstance(target, Path) and target.parent == Path() and _DASHED.fullmatch(target.name):
+        target = (int(target.name.replace("-", "")),)  # diesel's version drops its dashes
     if isinstance(target, Path):
-        version, name = _by_file(directory, target, layout, entries)
+        chosen = _by_file(directory, target, layout, entries)
     else:
-        version, name = _by_version(directory, target, entries)
+        chosen = _by_version(directory, target, entries, layout)
     files = [
         (path, found)
         for path, found in entries
-        if (found.version, found.name) == (version, name) and found.role != BASELINE_ROLE
+        if _identity(found) == _identity(chosen) and found.role != BASELINE_ROLE
     ]
     text = next(found.version_text for _, found in files)
-    return Renumbered(version, text, name, tuple(path for path, _ in files))
+    return Renumbered(chosen.version, text, chosen.name, tuple(path for path, _ in files))
+
+
+def _identity(found: FileName) -> tuple[Version, str]:
+    """What makes files one migration: its version and name, or its folder's name."""
+    return found.version, found.label or found.name
 
 
 def _entries(directory: Path, layout: Layout) -> list[tuple[Path, FileName]]:
-    """The folder's versioned migration files, as the layout reads their names."""
+    """The folder's versioned migration files, as the layout reads their names; in a
+    folder-per-migration layout, the migration folders."""
+    if layout.folder_files:
+        return _folders(directory, layout)
     entries = []
     for path in migration_files(directory, layout):
         found = _read_name(path.name, layout)
         # repeatable/ files, and a layout's own repeatables, have no version
         if path.parent == directory and isinstance(found, FileName) and found.version:
             entries.append((path, found))
+    return entries
+
+
+def _folders(directory: Path, layout: Layout) -> list[tuple[Path, FileName]]:
+    """The folders a Prisma or diesel layout reads as migrations (repeatable/ is not one)."""
+    entries = []
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        found = layout.match(entry.name) if entry.is_dir() else None
+        if isinstance(found, FileName) and not entry.name.startswith((".", "__")):
+            entries.append((Path(entry.path), found))
     return entries
 
 
@@ -121,27 +150,34 @@ def _read_name(file_name: str, layout: Layout) -> FileName | str:
 
 
 def _by_version(
-    directory: Path, version: Version, entries: list[tuple[Path, FileName]]
-) -> tuple[Version, str]:
-    files = [(p, f) for p, f in entries if f.version == version and f.role != BASELINE_ROLE]
+    directory: Path, version: Version, entries: list[tuple[Path, FileName]], layout: Layout
+) -> FileName:
+    key = layout.version_key(version)  # Flyway: V1 and V1.0 are one version
+    files = [
+        (p, f)
+        for p, f in entries
+        if layout.version_key(f.version) == key and f.role != BASELINE_ROLE
+    ]
     if not files:
         raise RequestRefused(
             f"no migration file has version {format_version(version)} in {directory}",
             hint="`rung status` lists the versions",
         )
-    if len({found.name for _, found in files}) > 1:
+    if len({_identity(found) for _, found in files}) > 1:
         raise RequestRefused(
             f"several migrations have version {format_version(version)}: "
             + ", ".join(path.name for path, _ in files),
             hint="say which one to renumber by its file: `rung rebase "
             f"{directory / files[-1][0].name}`",
         )
-    return version, files[0][1].name
+    return files[0][1]
 
 
 def _by_file(
     directory: Path, target: Path, layout: Layout, entries: list[tuple[Path, FileName]]
-) -> tuple[Version, str]:
+) -> FileName:
+    if layout.folder_files:
+        return _by_folder(directory, target, layout, entries)
     if target.parent != Path() and target.parent.resolve() != directory.resolve():
         raise RequestRefused(
             f"{target} is not in the migrations folder {directory}",
@@ -163,7 +199,34 @@ def _by_file(
         )
     if not any(p == path for p, _ in entries):
         raise RequestRefused(f"{path} is not a versioned migration file", hint=layout.hint)
-    return found.version, found.name
+    return found
+
+
+def _by_folder(
+    directory: Path, target: Path, layout: Layout, entries: list[tuple[Path, FileName]]
+) -> FileName:
+    """A Prisma or diesel migration named by its folder (a path or the bare name), or by a
+    file inside it (`migrations/2017-12-13-123456_x/up.sql`)."""
+    folder = directory / target.name
+    if target.parent != Path() and target.parent.resolve() != directory.resolve():
+        inside = target.parent.parent.resolve() == directory.resolve()
+        if not inside:
+            raise RequestRefused(
+                f"{target} is not in the migrations folder {directory}",
+                hint="name a migration folder of the migrations folder, or point --dir at it",
+            )
+        folder = directory / target.parent.name
+    for path, found in entries:
+        if path == folder:
+            return found
+    if not folder.is_dir():
+        raise RequestRefused(
+            f"no migration folder named {folder.name} in {directory}",
+            hint="`rung status` lists the migrations",
+        )
+    found = layout.match(folder.name)
+    problem = found if isinstance(found, str) else f"{folder} is not a migration folder"
+    raise RequestRefused(f"{folder}: {problem}", hint=layout.hint)
 
 
 def renumber(
@@ -175,17 +238,29 @@ def renumber(
     The version follows the folder: a timestamp where its versions are timestamps, else the
     next number, whatever the layout's default for new migrations.
     """
-    existing = [(f.version, f.version_text) for _, f in _entries(directory, layout)]
+    existing = [
+        (f.version, f.version_text.replace("-", "")) for _, f in _entries(directory, layout)
+    ]
     new = next_version(existing, numbering="sequential", now=now, first=layout.first_version)
     renamed = []
     for path in found.files:
         span = layout.version_span(path.name) or layout.version_span(split_tag(path.name)[0])
         if span is None:
             raise RequestRefused(f"cannot tell where the version is in {path.name}")
-        target = path.with_name(path.name[: span[0]] + new + path.name[span[1] :])
+        written = _written_like(new, path.name[span[0] : span[1]])
+        target = path.with_name(path.name[: span[0]] + written + path.name[span[1] :])
         if target.exists():
             raise RequestRefused(f"cannot rename {path.name}: {target.name} exists already")
         renamed.append((path, target))
     for path, target in renamed:
         path.rename(target)
-    return new, renamed
+    return _written_like(new, found.version_text), renamed
+
+
+def _written_like(new: str, old: str) -> str:
+    """The new version with the old one's dashes (diesel's 2017-12-13-123456), when both
+    have as many digits; else as it is."""
+    if "-" not in old or len(old.replace("-", "")) != len(new):
+        return new
+    digits = iter(new)
+    return "".join(char if char == "-" else next(digits) for char in old)

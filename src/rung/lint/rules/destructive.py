@@ -142,9 +142,12 @@ def _unrecoverable(ctx: Context, kind: str) -> Iterator[Hit]:
             gone = f"{loss.what} deletes " + (
                 f"the values of {loss.column}" if loss.column else f"every row of {loss.table}"
             )
-        afterwards = (
-            "the down does not restore the data" if ctx.down is not None else "it has no down"
-        )
+        if ctx.migration.repeatable:  # no down by design, and it runs again on every edit
+            afterwards = "a repeatable migration has no down and runs again when its file changes"
+        elif ctx.down is not None:
+            afterwards = "the down does not restore the data"
+        else:
+            afterwards = "it has no down"
         yield Hit(f"{gone}; nothing in this migration keeps a copy, and {afterwards}", loss.node)
 
 
@@ -206,7 +209,8 @@ def truncate_table(ctx: Context) -> Iterator[Hit]:
     "restores its data where the up kept a copy",
 )
 def destructive_without_down(ctx: MigrationContext) -> Iterator[Hit]:
-    if ctx.down is not None or ctx.migration.has_down:
+    # A repeatable has no down by design; drop-table and the others still report the loss.
+    if ctx.down is not None or ctx.migration.has_down or ctx.migration.repeatable:
         return
     for parsed in ctx.statements:
         for loss in _losses(parsed, ctx.statements[: parsed.index]):

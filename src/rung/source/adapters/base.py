@@ -80,6 +80,11 @@ class Layout:
         role = direction or ("py" if python else "sql")
         return FileName(version, groups.get("name") or "", role, text)
 
+    def version_key(self, version: Version) -> Version:
+        """What two files share when they hold one version: the version itself here (1 and
+        1.0 differ, as in rung's own layout); a tool that reads them as one overrides this."""
+        return version
+
     def version_span(self, file_name: str) -> tuple[int, int] | None:
         """Where the version is in a file name this layout reads (`rung rebase` rewrites it)."""
         found = self.name_rule.fullmatch(file_name)

@@ -2,10 +2,12 @@
 `B1_2_0__name.sql` (a baseline) and `R__name.sql` (repeatable).
 
 Versions may be dotted or underscored (`V1.2.0__x`, `V1_2_0__x`); both are (1, 2, 0), so
-V1_2_0 sorts before V1_10_0. Repeatable files (`R__views.sql`) are rung's repeatable
-migrations, known by their description. A baseline is the whole schema at its version: rung
-runs the newest one on a database with no applied migration, instead of the migrations up
-to it, and ignores baselines everywhere else (see `rung.plan`).
+V1_2_0 sorts before V1_10_0. As in Flyway, trailing zeros do not make another version:
+`V1__a.sql` beside `V1.0__b.sql` is two migrations with one version, a problem. Repeatable
+files (`R__views.sql`) are rung's repeatable migrations, known by their description. A
+baseline is the whole schema at its version: rung runs the newest one on a database with no
+applied migration, instead of the migrations up to it, and ignores baselines everywhere
+else (see `rung.plan`); once run, its file is checked like an applied migration's.
 
 The prefixes, the separator and the suffixes are configurable, as Flyway's own
 sqlMigrationPrefix, undoSqlMigrationPrefix, repeatableSqlMigrationPrefix,
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 from rung.errors import ConfigError
-from rung.model import REPEATABLE
+from rung.model import REPEATABLE, Version
 from rung.source.adapters.base import BASELINE_ROLE, FileName, Layout
 
 # The [flyway] keys that are prefixes, and the kind of file each one starts.
@@ -157,6 +159,12 @@ class FlywayLayout(Layout):
         if isinstance(result, str):
             return result
         return FileName(result.version, result.name, _ROLES[kind], result.version_text)
+
+    def version_key(self, version: Version) -> Version:
+        """Flyway reads 1, 1.0 and 1.0.0 as one version: trailing zeros do not count."""
+        while len(version) > 1 and version[-1] == 0:
+            version = version[:-1]
+        return version
 
     def new_files(
         self,
