@@ -9,9 +9,12 @@ Usage (from the repository root, with rung installed in .venv):
 It writes N migrations (table t_i with an index and a foreign key to t_{i-1}, see
 _gen.py), then:
   from scratch   `Migrator.up()` of all N on a fresh database (median of --repeat runs);
-  per test       a pytest run of --tests tests that each take `migrated_database`: the
-                 setup and teardown of each test (copy of the template, drop), median;
-                 the first test's setup, which also migrates the template, is shown apart.
+  per test       a pytest run of --tests tests that each take `migrated_database` and
+                 then work for --work seconds: the setup and teardown of each test (the
+                 wait for its copy of the template, the drop), median; the first test's
+                 setup, which also migrates the template, is shown apart. Copies are made
+                 one ahead while a test runs, so with --work 0 a test waits for a whole
+                 copy, and with --work longer than a copy takes, for almost nothing.
 Not a test: run it by hand.
 """
 
@@ -44,6 +47,7 @@ def pytest_runtest_logreport(report):
 
 TEST = """
 def test_{i}(migrated_database):
+    time.sleep({work})  # the test's own work, while the next copy is made
     assert migrated_database
 """
 
@@ -72,9 +76,9 @@ def from_scratch(url: str, folder: Path, repeat: int) -> list[float]:
     return times
 
 
-def per_test(url: str, project: Path, tests: int) -> tuple[float, list[float]]:
+def per_test(url: str, project: Path, tests: int, work: float) -> tuple[float, list[float]]:
     (project / "conftest.py").write_text(CONFTEST)
-    body = "".join(TEST.format(i=i) for i in range(tests))
+    body = "import time\n" + "".join(TEST.format(i=i, work=work) for i in range(tests))
     (project / "test_bench.py").write_text(body)
     out = project / "durations.jsonl"
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -98,14 +102,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--tests", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=float, default=0.0, help="seconds each test works")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rung-bench-") as tmp:
         project = Path(tmp)
         write_migrations(project / "migrations", args.n)
         scratch = from_scratch(args.url, project / "migrations", args.repeat)
-        first, costs = per_test(args.url, project, args.tests)
+        first, costs = per_test(args.url, project, args.tests, args.work)
     median = statistics.median(costs)
-    print(f"{args.n} migrations on {parse_url(args.url).redacted}")
+    print(f"{args.n} migrations on {parse_url(args.url).redacted}; tests work {args.work} s")
     scratch_median = statistics.median(scratch)
     print(f"from scratch (Migrator.up, median of {args.repeat}): {scratch_median:.3f} s")
     print(f"first test's setup (migrates the template once):    {first:.3f} s")

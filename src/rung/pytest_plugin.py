@@ -21,6 +21,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,25 +101,56 @@ def rung_migrator(rung_settings: Settings) -> Iterator[Migrator]:
 
 
 @pytest.fixture(scope="session")
-def _rung_template(rung_settings: Settings) -> Iterator[tuple[Dialect, str]]:
-    """A database with every migration applied, once per session: the template to copy."""
+def _rung_template(rung_settings: Settings) -> Iterator[_Copies]:
+    """A database with every migration applied, once per session, and its copies."""
     from rung.api import Migrator
 
     with _ScratchDatabase(rung_settings, "template") as (admin, name, url):
         Migrator(settings=replace(rung_settings, database=url)).up()
-        yield admin, name
+        copies = _Copies(admin, name)
+        try:
+            yield copies
+        finally:
+            copies.close()
 
 
 @pytest.fixture
-def migrated_database(_rung_template: tuple[Dialect, str]) -> Iterator[str]:
+def migrated_database(_rung_template: _Copies) -> Iterator[str]:
     """The URL of this test's own database with every migration applied, dropped after it."""
-    admin, template = _rung_template
-    name = _new_name()
-    url = admin.clone_database(template, name)
+    name, url = _rung_template.take()
     try:
-        yield url.text
+        yield url
     finally:
-        admin.drop_database(name)
+        _rung_template.discard(name)
+
+
+class _Copies:
+    """Copies of the template, made one ahead in a background thread while a test runs, so
+    a test waits for its copy only when the one before it was quicker than the copying;
+    used copies are dropped in the same thread."""
+
+    def __init__(self, admin: Dialect, template: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.admin, self.template = admin, template
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rung-copies")
+        self.next = self.worker.submit(self._copy)
+
+    def _copy(self) -> tuple[str, str]:
+        name = _new_name()
+        return name, self.admin.clone_database(self.template, name).text
+
+    def take(self) -> tuple[str, str]:
+        ready, self.next = self.next, self.worker.submit(self._copy)
+        return ready.result()
+
+    def discard(self, name: str) -> None:
+        self.worker.submit(self.admin.drop_database, name)
+
+    def close(self) -> None:
+        with suppress(Exception):  # the spare copy's error, if any, was nobody's to see
+            self.discard(self.next.result()[0])
+        self.worker.shutdown(wait=True)
 
 
 class _ScratchDatabase:
