@@ -451,6 +451,29 @@ def test_history_from_a_newer_rung_is_refused(backend, migrations):
             verb()
 
 
+def test_a_layout_1_history_is_marked_layout_2_when_rung_first_writes_to_it(backend, migrations):
+    """Layout 2 adds event kinds (repeatable runs, adopt, fingerprint) an older rung would
+    misread; marking the table makes such a rung refuse it instead."""
+    m = migrator(backend, three(migrations))
+    m.up(target=(1,))
+    backend.execute("DELETE FROM rung_history WHERE event = 'layout'")
+    backend.execute(
+        "INSERT INTO rung_history (version, name, event, outcome, checksum_version, started_at)"
+        " VALUES ('1', 'rung history layout', 'layout', 'success', 1, '2020-01-01 00:00:00')"
+    )
+
+    def layouts() -> list[str]:
+        rows = backend.query("SELECT version FROM rung_history WHERE event = 'layout' ORDER BY id")
+        return [str(row[0]) for row in rows]
+
+    m.status()
+    assert layouts() == ["1"]  # reading changes nothing
+    m.up()
+    assert layouts() == ["1", "2"]
+    m.down()
+    assert layouts() == ["1", "2"]  # once
+
+
 def test_history_is_an_audit_trail(backend, migrations):
     m = migrator(backend, three(migrations))
     m.up()

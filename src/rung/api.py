@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rung import plan as planning
-from rung.config import Settings, connection_hook, load_settings
-from rung.dialects import Dialect, connect, dialect_for
-from rung.errors import ConfigError, InvalidMigrations, RequestRefused, ScriptError
+from rung import session
+from rung.config import Settings, load_settings
+from rung.dialects import Dialect, dialect_for
+from rung.errors import InvalidMigrations, RequestRefused
 from rung.history import History
 from rung.model import (
     REPEATABLE,
-    AppliedState,
     HistoryEvent,
     Migration,
     Plan,
     PlanStep,
     Repeatable,
     RunEvent,
-    Script,
-    Statement,
     Version,
     format_version,
     parse_version,
 )
 from rung.plan import MigrationStatus, RepeatableStatus
+from rung.session import open_session
 from rung.source import check, discover, integrity
 from rung.source.adapters import Layout, layout_for
 from rung.source.native import require_folder
+from rung.steps import (
+    PlannedStep,
+    check_transaction_fit,
+    classifier,
+    prepare_step,
+    scripts,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -62,16 +68,6 @@ class StatusReport:
             item.state in (planning.APPLIED, planning.BASELINE, planning.BELOW_BASELINE)
             for item in self.migrations
         ) and not any(item.due for item in self.repeatables)
-
-
-@dataclass(frozen=True)
-class PlannedStep:
-    """A step as run (or, with dry_run, as it would run), with its statements."""
-
-    migration: Migration
-    direction: str
-    statements: tuple[Statement, ...]
-    resume_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,7 +164,7 @@ class Migrator:
         migrations = self.migrations() if migrations is None else migrations
         repeatables = self.repeatables() if repeatables is None else repeatables
         with self._session() as (dialect, history):
-            state = self._state(history)
+            state = session.state(history)
             items = self._statuses(dialect, state, migrations)
         return StatusReport(
             dialect.server_label, items, planning.repeatable_statuses(repeatables, state)
@@ -176,7 +172,7 @@ class Migrator:
 
     def history(self) -> list[HistoryEvent]:
         with self._session() as (_, history):
-            return self._events(history)
+            return session.events(history)
 
     def schema(self) -> Any:
         """The configured database's schema as a `rung.schema.Schema` (history table left out)."""
@@ -201,7 +197,7 @@ class Migrator:
         if not self.settings.database:
             return ValidationReport([], False, len(migrations), repeatables)
         with self._session() as (dialect, history):
-            items = self._statuses(dialect, self._state(history), migrations)
+            items = self._statuses(dialect, session.state(history), migrations)
         try:
             planning.check_consistent(items)
         except InvalidMigrations as exc:
@@ -314,7 +310,7 @@ class Migrator:
         with self._session() as (dialect, history):
             placeholders = self._placeholders(dialect, history.conn)
             step = PlanStep(migration, "up")
-            statements = self._prepare_step(dialect, step, placeholders).statements
+            statements = prepare_step(dialect, step, placeholders).statements
             python = placeholders.mapping() if migration.kind == "python" else None
             runner = Runner(dialect, history.conn, history, self.on_event, placeholders=python)
             item = runner.prepare(step, statements)
@@ -356,7 +352,7 @@ class Migrator:
         found = find(self.directory, migration, self.layout)  # refuses before connecting
         if self.settings.database:
             with self._session() as (_, history):
-                state = self._state(history)
+                state = session.state(history)
             applied = state.states.get(found.version)
             baselined = state.baseline is not None and found.version <= state.baseline
             # A migration of another name that ran at this version is not this one.
@@ -377,7 +373,7 @@ class Migrator:
         """Record that the database already is at `version`, without running anything."""
         migrations = self.migrations()
         with self._session(write=True) as (dialect, history):
-            if self._events(history):
+            if session.events(history):
                 raise RequestRefused(
                     "this database already has a rung history; a baseline is for a database "
                     "rung has not migrated yet",
@@ -393,7 +389,7 @@ class Migrator:
             from rung.fingerprint import SchemaWatch
 
             SchemaWatch.record_schema(self.settings, dialect, history, self.on_event)
-            items = self._statuses(dialect, self._state(history), migrations)
+            items = self._statuses(dialect, session.state(history), migrations)
         return next((item for item in items if item.version == version), None)
 
     def adopt(
@@ -407,45 +403,9 @@ class Migrator:
     ) -> AdoptReport:
         """Take over from another migration tool: read its history table (never changing
         it) and record what it applied as `adopt` events; see docs/adopting.md."""
-        from rung.adopt import Request, event_rows, folder_layout, plan_adoption, tool_named
-        from rung.source.repeatable import discover_repeatables
+        from rung.adopt import adopt
 
-        source, request = tool_named(tool), Request(table, version, revision)
-        source.check(request)
-        configured = self.layout if self.settings.format or self.settings.pattern else None
-        layout, hint = folder_layout(source, configured)
-        # Parsed now, so that a file rung cannot read stops it before anything is written.
-        folder, variant = self.directory, self.dialect_name
-        migrations = discover(folder, parse=True, layout=layout, dialect=variant)
-        repeatables = discover_repeatables(folder, parse=True, layout=layout, dialect=variant)
-
-        def planned(dialect: Dialect, history: History) -> AdoptReport:
-            return plan_adoption(
-                source,
-                request,
-                dialect=dialect,
-                history=history,
-                events=self._events(history),
-                migrations=migrations,
-                directory=self.directory,
-                repeatables=repeatables,
-                format_hint=hint,
-            )
-
-        with self._session() as (dialect, history):
-            report = planned(dialect, history)  # every refusal comes before anything is written
-        if dry_run:
-            return replace(report, dry_run=True)
-        with self._session(write=True) as (dialect, history):
-            dialect.begin(history.conn)
-            try:
-                report = planned(dialect, history)  # again, under the lock
-                history.append(*event_rows(report, history, dialect.flavour))
-                dialect.commit(history.conn)
-            except BaseException:
-                dialect.rollback(history.conn)
-                raise
-        return report
+        return adopt(self, tool, table=table, version=version, revision=revision, dry_run=dry_run)
 
     def repair(self, *, mark: str | None = None) -> list[MigrationStatus | RepeatableStatus]:
         """Accept edited files' checksums and clear failures; forget repeatables whose file
@@ -458,7 +418,7 @@ class Migrator:
         migrations = self.migrations()
         repeatables = self.repeatables()
         with self._session(write=True) as (dialect, history):
-            state = self._state(history)
+            state = session.state(history)
             items = self._statuses(dialect, state, migrations)
             partial = [i for i in items if i.state == planning.FAILED and i.applied.failure.partial]
             if partial and mark is None:
@@ -526,7 +486,7 @@ class Migrator:
                     "does not have (it commits each DDL statement); nothing was run",
                     hint="run without --single-transaction: rung records progress per statement",
                 )
-            state = self._state(history)
+            state = session.state(history)
             from rung.fingerprint import SchemaWatch
 
             watch = SchemaWatch.for_run(self.settings, dialect, history, self.on_event, dry_run)
@@ -538,8 +498,8 @@ class Migrator:
                 plan = Plan(plan.steps + due)
             check(step.migration for step in plan.steps)
             placeholders = self._placeholders(dialect, history.conn)
-            placeholders.prepare(_scripts(plan.steps))  # every unset value named at once
-            planned = [self._prepare_step(dialect, step, placeholders) for step in plan.steps]
+            placeholders.prepare(scripts(plan.steps))  # every unset value named at once
+            planned = [prepare_step(dialect, step, placeholders) for step in plan.steps]
             if dry_run or not planned:
                 return RunResult(direction, planned, dry_run)
             from rung.runner import Runner
@@ -566,7 +526,7 @@ class Migrator:
                         f"transaction: {', '.join(blocking)}; nothing was run",
                         hint="apply without --single-transaction",
                     )
-            _check_transaction_fit(dialect, [p for p in prepared if p.transactional])
+            check_transaction_fit(dialect, [p for p in prepared if p.transactional])
             self.on_event(RunEvent("plan", direction, detail=str(len(prepared))))
             try:
                 runner.run(prepared, single_transaction=single_transaction)
@@ -577,22 +537,6 @@ class Migrator:
             if watch is not None:
                 watch.finish(direction)
         return RunResult(direction, planned, False)
-
-    def _prepare_step(
-        self, dialect: Dialect, step: PlanStep, placeholders: Placeholders | None = None
-    ) -> PlannedStep:
-        """Substitute placeholders, split the step's script and check a resumed run against
-        what already ran."""
-        migration = step.migration
-        script = migration.up if step.direction == "up" else migration.down
-        statements: tuple[Statement, ...] = ()
-        if script is not None:
-            if placeholders is not None:
-                script = placeholders.substituted(script)
-            statements = tuple(script.statements(dialect.flavour))
-        if step.resume_from:
-            _check_resume(dialect, step, statements)
-        return PlannedStep(migration, step.direction, statements, step.resume_from)
 
     def _placeholders(self, dialect: Dialect, conn: Any) -> Placeholders:
         from rung.placeholders import for_database
@@ -606,136 +550,7 @@ class Migrator:
         migrations: list[Migration],
         target: Version | None = None,
     ) -> list[MigrationStatus]:
-        return planning.statuses(migrations, state, self._classifier(dialect), target=target)
+        return planning.statuses(migrations, state, classifier(dialect), target=target)
 
-    def _state(self, history: History) -> planning.HistoryState:
-        return planning.derive(self._events(history))
-
-    @staticmethod
-    def _events(history: History) -> list[HistoryEvent]:
-        """Every event, oldest first; none before rung first wrote to this database."""
-        if not history.exists():
-            return []
-        history.check_layout()
-        return history.events()
-
-    @staticmethod
-    def _classifier(dialect: Dialect) -> planning.Classifier:
-        def classify(migration: Migration, state: AppliedState) -> str:
-            from rung.runner import sql_checksum
-
-            if migration.kind == "python":
-                return "the Python code changed"
-            if state.sql_checksum is None or migration.up is None:
-                return "the file changed"
-            try:
-                same = sql_checksum(migration.up.text, dialect.flavour) == state.sql_checksum
-            except ScriptError:
-                same = False
-            if same:
-                return (
-                    "only comments, whitespace or the down section changed; "
-                    "the SQL that ran is the same"
-                )
-            return "the SQL of the up section changed"
-
-        return classify
-
-    @contextmanager
-    def _session(self, *, write: bool = False) -> Iterator[tuple[Dialect, History]]:
-        """Connected, and for writes holding the migration lock with the history table present."""
-        settings = self.settings
-        hook = connection_hook(settings)
-        dialect, conn = connect(
-            settings.url(), lock_timeout=settings.lock_timeout, read_only=not write
-        )
-        lock = None
-        try:
-            if hook is not None:
-                try:
-                    hook(conn, dialect.name)
-                except Exception as exc:
-                    raise ConfigError(
-                        f"the on_connect hook {settings.on_connect} raised "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
-            history = History(dialect, conn, settings.history_table, settings.history_schema)
-            if write:
-                lock = dialect.acquire_lock(
-                    history.lock_key,
-                    settings.lock_timeout,
-                    lambda holder: self.on_event(RunEvent("lock-wait", detail=holder)),
-                )
-                self._ensure_table(dialect, history)
-            yield dialect, history
-        finally:
-            if lock is not None:
-                lock.release()
-            _close(conn)
-
-    @staticmethod
-    def _ensure_table(dialect: Dialect, history: History) -> None:
-        if history.exists():
-            return
-        dialect.begin(history.conn)
-        try:
-            if not history.exists():  # another runner may have created it meanwhile
-                history.create()
-            dialect.commit(history.conn)
-        except BaseException:
-            dialect.rollback(history.conn)
-            raise
-
-
-def _scripts(steps: Sequence[PlanStep]) -> Iterator[Script]:
-    for step in steps:
-        script = step.migration.up if step.direction == "up" else step.migration.down
-        if script is not None:
-            yield script
-
-
-def _check_transaction_fit(dialect: Dialect, prepared: Sequence[Any]) -> None:
-    """Refuse, before anything runs, statements the database cannot run in a transaction."""
-    problems = [
-        f"{item.step.migration.path}:{statement.line}: {reason}"
-        for item in prepared
-        for statement in item.statements
-        if (reason := dialect.cannot_run_in_transaction(statement.text))
-    ]
-    if problems:
-        raise InvalidMigrations(
-            f"{len(problems)} statement(s) cannot run inside the migration's transaction; "
-            "nothing was run",
-            details=problems,
-            hint="put `-- rung:no-transaction` on a line of its own in the migration (above "
-            "`-- rung:up` for the whole file, or inside the section it concerns)",
-        )
-
-
-def _check_resume(dialect: Dialect, step: PlanStep, statements: Sequence[Statement]) -> None:
-    """Resuming is only safe if the statements committed before the failure are unchanged."""
-    from rung.runner import statement_hash
-
-    state_hashes = step.committed_hashes
-    changed = [
-        f"statement {index + 1} (line {statements[index].line}) differs from the one that ran"
-        if index < len(statements)
-        else f"statement {index + 1} is gone from the file"
-        for index, expected in enumerate(state_hashes)
-        if index >= len(statements)
-        or statement_hash(statements[index].text, dialect.flavour) != expected
-    ]
-    if changed:
-        raise InvalidMigrations(
-            f"{step.migration.path}: cannot resume {step.migration.label} at statement "
-            f"{step.resume_from + 1}: statements committed by the failed run were edited; "
-            "nothing was run",
-            details=changed,
-            hint="restore those statements as they ran (fix only the failed one and those "
-            "after it), or fix the database by hand and run `rung repair`",
-        )
-
-
-def _close(conn: Any) -> None:
-    with suppress(Exception):
-        conn.close()
+    def _session(self, *, write: bool = False) -> AbstractContextManager[tuple[Dialect, History]]:
+        return open_session(self.settings, self.on_event, write=write)

@@ -17,7 +17,10 @@ from rung.errors import IncompatibleHistory
 from rung.model import HistoryEvent, history_version
 from rung.source import CHECKSUM_VERSION
 
-LAYOUT = 1
+# 1: migrations' apply/rollback/baseline/repair events.
+# 2: also repeatable runs (version 'repeatable'), `adopt` and `fingerprint` events, which
+#    a layout-1 reader would misread; rung marks a table 2 when it first writes to it.
+LAYOUT = 2
 
 _COLUMNS = (
     "id",
@@ -55,6 +58,7 @@ class History:
         self.schema = schema
         self.name = dialect.qualified(table, schema)
         self._audit: tuple[str | None, str | None, str] | None = None
+        self._layout: int | None = None
 
     @property
     def lock_key(self) -> str:
@@ -77,16 +81,31 @@ class History:
             " rung_version VARCHAR(32))"
         )
         self.record(str(LAYOUT), "rung history layout", "layout", "success")
+        self._layout = LAYOUT
+
+    def layout(self) -> int:
+        """The newest layout recorded in the table (read once per History)."""
+        if self._layout is None:
+            rows = self._query(f"SELECT version FROM {self.name} WHERE event = 'layout'")
+            self._layout = max((int(row[0]) for row in rows), default=1)
+        return self._layout
 
     def check_layout(self) -> None:
-        rows = self._query(f"SELECT version FROM {self.name} WHERE event = 'layout'")
-        newest = max((int(row[0]) for row in rows), default=LAYOUT)
+        newest = self.layout()
         if newest > LAYOUT:
             raise IncompatibleHistory(
                 f"the history table {self.table} has layout {newest}, written by a newer rung;"
                 f" this rung ({__version__}) understands layout {LAYOUT} and older",
                 hint="upgrade rung (pip install -U rung) before running it on this database",
             )
+
+    def upgrade_layout(self) -> None:
+        """Mark an older table as this layout before writing to it (caller holds the lock),
+        so that an older rung refuses it instead of misreading the new kinds of event."""
+        self.check_layout()
+        if self.layout() < LAYOUT:
+            self.record(str(LAYOUT), "rung history layout", "layout", "success")
+            self._layout = LAYOUT
 
     def events(self, after_id: int = 0) -> list[HistoryEvent]:
         p = self.dialect.placeholder

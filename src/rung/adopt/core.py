@@ -1,7 +1,7 @@
 """Planning an adoption: check rung's history is fresh, read the other tool's table, match
 its entries to the folder's files, and turn the result into history events.
 
-Everything here only reads; `Migrator.adopt` appends the events, under the lock, in one
+Everything here only reads; `rung.adopt.adopt` appends the events, under the lock, in one
 transaction, so a refusal anywhere leaves both tables as they were.
 """
 
