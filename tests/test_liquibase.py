@@ -15,6 +15,7 @@ from rung.config import Settings
 from rung.errors import InvalidMigrations, MigrationFailed, RequestRefused
 from rung.source import discover
 from rung.source.adapters import layout_for, liquibase
+from rung.source.adapters.base import NewMigration
 
 CHANGELOG = FIXTURES / "source" / "liquibase" / "changelog"
 HEADER = "--liquibase formatted sql\n\n"
@@ -321,12 +322,14 @@ def test_status_shows_the_changelogs_numbers(backend, tmp_path):
 
 # -- `rung new` -------------------------------------------------------------------------------
 def test_new_changelog_follows_the_folders_separator():
-    files = liquibase.LAYOUT.new_files("004", "add_tags", description="add tags")
+    files = liquibase.LAYOUT.new_files(NewMigration("004", "add_tags", description="add tags"))
     ((name, text),) = files.items()
     assert name == "004-add-tags.sql"
     assert text.startswith("--liquibase formatted sql\n\n--changeset ")
     assert ":1\n--comment: add tags\n" in text
-    underscore = liquibase.LAYOUT.new_files("004", "add_tags", examples=["001_init.sql"])
+    underscore = liquibase.LAYOUT.new_files(
+        NewMigration("004", "add_tags", examples=["001_init.sql"])
+    )
     assert list(underscore) == ["004_add_tags.sql"]
 
 

@@ -16,6 +16,7 @@ from rung.errors import InvalidMigrations, RequestRefused
 from rung.model import parse_version
 from rung.source import discover, integrity
 from rung.source.adapters import diesel, layout_for, prisma
+from rung.source.adapters.base import NewMigration
 
 PRISMA = FIXTURES / "source" / "prisma" / "migrations"
 DIESEL = FIXTURES / "source" / "diesel" / "migrations"
@@ -354,16 +355,20 @@ def test_rung_sum_lists_each_folders_files(format, source, tmp_path):
 
 
 def test_new_files_are_shaped_as_each_tool_writes_them():
-    assert prisma.LAYOUT.new_files("20260101120000", "add_users") == {
+    assert prisma.LAYOUT.new_files(NewMigration("20260101120000", "add_users")) == {
         "20260101120000_add_users/migration.sql": "-- This is an empty migration.\n"
     }
-    assert diesel.LAYOUT.new_files("20260101120000", "add_users") == {
+    assert diesel.LAYOUT.new_files(NewMigration("20260101120000", "add_users")) == {
         "2026-01-01-120000_add_users/up.sql": "-- Your SQL goes here\n",
         "2026-01-01-120000_add_users/down.sql": "-- This file should undo anything in `up.sql`\n",
     }
     plain = diesel.LAYOUT.new_files(
-        "20260101120000", "x", examples=["00000000000000_diesel_initial_setup", "20250101000000_a"]
+        NewMigration(
+            "20260101120000",
+            "x",
+            examples=["00000000000000_diesel_initial_setup", "20250101000000_a"],
+        )
     )
     assert set(plain) == {"20260101120000_x/up.sql", "20260101120000_x/down.sql"}
     with pytest.raises(Exception, match="reads only SQL files"):
-        prisma.LAYOUT.new_files("1", "x", python=True)
+        prisma.LAYOUT.refuse_python(True)

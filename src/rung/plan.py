@@ -66,7 +66,7 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             if e.outcome == "applied":
                 baseline = (e.version, e.started_at, e.id)
                 baseline_file = f"{e.version_text}_{e.name}"
-                baseline_run = _baseline_run(e)
+                baseline_run = _applied(e)
             continue
         if _settles_baseline_file(e, baseline_run, states):
             assert baseline_run is not None
@@ -77,7 +77,7 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             # A baseline file's run has a checksum; `rung baseline VERSION` runs nothing.
             ran = e.event == "baseline" and e.checksum
             baseline_file = f"{e.version_text}_{e.name}" if ran else None
-            baseline_run = _baseline_run(e) if ran else None
+            baseline_run = _applied(e) if ran else None
             baseline_failure = None
             continue
         if e.event == "adopt" and e.outcome != "applied":  # "noted": the other tool's position
@@ -95,17 +95,7 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             )
         before = before or AppliedState(e.version, e.name, False, version_text=e.version_text)
         if (e.event, e.outcome) in (("apply", "success"), ("adopt", "applied")):
-            states[e.version] = AppliedState(
-                e.version,
-                e.name,
-                True,
-                e.checksum,
-                e.sql_checksum,
-                e.started_at,
-                e.duration_ms,
-                order=e.id,
-                version_text=e.version_text,
-            )
+            states[e.version] = _applied(e)
         elif e.event == "rollback" and e.outcome == "success":
             states[e.version] = AppliedState(e.version, e.name, False, version_text=e.version_text)
         elif e.event in ("apply", "rollback"):  # failed, or running when the process died
@@ -146,8 +136,9 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
     )
 
 
-def _baseline_run(e: HistoryEvent) -> AppliedState:
-    """A baseline file's run (or the repair that finished it), with the file's checksums."""
+def _applied(e: HistoryEvent) -> AppliedState:
+    """Applied by this event (a run, an adoption, a baseline file's run or the repair that
+    finished it), with the file's checksums."""
     return AppliedState(
         e.version,
         e.name,

@@ -19,7 +19,7 @@ from rung.errors import ConfigError, InvalidMigrations, ScriptError
 from rung.model import REPEATABLE, Content, Migration, Script, format_version
 from rung.source import variants
 from rung.source.adapters import AdaptedMigration, FileName, Layout
-from rung.source.adapters.base import BASELINE_ROLE, Baseline
+from rung.source.adapters.base import BASELINE_ROLE, Baseline, NewMigration
 from rung.source.adapters.rung import LAYOUT as NATIVE
 
 CHECKSUM_VERSION = 1
@@ -444,9 +444,8 @@ def new_migration_files(
         for p in (m.path, m.down_path)
         if p is not None
     ]
-    files = layout.new_files(
-        version, slug, python=python, description=description, examples=examples
-    )
+    layout.refuse_python(python)
+    files = layout.new_files(NewMigration(version, slug, python, description, examples))
     paths = {directory / name: text for name, text in files.items()}
     for path in paths:
         if path.exists():  # a layout's names could collide with a file discovery skips

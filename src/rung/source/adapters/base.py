@@ -31,6 +31,19 @@ class FileName:
     label: str = ""  # a folder layout's folder name: "20260101120000_init"
 
 
+@dataclass(frozen=True, slots=True)
+class NewMigration:
+    """What `rung new` asks a layout for. `version` is written as the file name will hold
+    it, `name` is a slug of `description`; `examples` are the folder's file names, oldest
+    first, for layouts that copy the shape of the existing files."""
+
+    version: str
+    name: str
+    python: bool = False
+    description: str = ""
+    examples: Sequence[str] = ()
+
+
 @dataclass(frozen=True)
 class Layout:
     """One tool's naming rules; `match` returns a FileName, or a problem with the name."""
@@ -92,29 +105,16 @@ class Layout:
             return None
         return found.span("version")
 
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
-        """The files of a new migration (`rung new`): path relative to the folder -> text.
-
-        `version` is written as the file name will hold it, `name` is a slug of
-        `description`; `examples` are the folder's file names, oldest first, for layouts
-        that copy the shape of the existing files.
-        """
+    def new_files(self, new: NewMigration) -> dict[str, str]:
+        """The files of a new migration (`rung new`): path relative to the folder -> text."""
         raise ConfigError(
             f"`rung new` cannot name a migration in the {self.format} layout",
             hint="create the migration's files by hand, as the layout names them",
         )
 
     def refuse_python(self, python: bool) -> None:
-        """Other tools' layouts read SQL files only: a Python migration would go unseen."""
-        if python:
+        """A layout that reads SQL files only would never see a Python migration."""
+        if python and ".py" not in self.extensions:
             raise ConfigError(
                 f"--python: the {self.format} layout reads only SQL files "
                 f"({', '.join(self.extensions)}), so rung would never see a Python migration",

@@ -7,12 +7,11 @@ transaction, as rung's `-- rung:no-transaction` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rung.errors import InvalidMigrations
 from rung.model import Content, Migration, Script
-from rung.source.adapters.base import Layout
+from rung.source.adapters.base import Layout, NewMigration
 
 NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+?)\.sql$")
 HINT = "dbmate names migrations <version>_<name>.sql, with `-- migrate:up` / `-- migrate:down`"
@@ -74,18 +73,9 @@ def split(migration: Migration) -> Content:
 
 @dataclass(frozen=True)
 class DbmateLayout(Layout):
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """One file with both sections, as `dbmate new` writes it."""
-        self.refuse_python(python)
-        return {f"{version}_{name}.sql": "-- migrate:up\n\n\n-- migrate:down\n\n"}
+        return {f"{new.version}_{new.name}.sql": "-- migrate:up\n\n\n-- migrate:down\n\n"}
 
 
 LAYOUT = DbmateLayout("dbmate", NAME, HINT, splitter=split)

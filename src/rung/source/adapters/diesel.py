@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rung.errors import InvalidMigrations
 from rung.model import Content, Migration
-from rung.source.adapters.base import FileName, Layout
+from rung.source.adapters.base import FileName, Layout, NewMigration
 
 if TYPE_CHECKING:
     from rung.source.native import _Problems
@@ -43,24 +42,16 @@ class DieselLayout(Layout):
         version = (int(found["version"].replace("-", "")),)
         return FileName(version, found["name"], "up", found["version"], file_name)
 
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """up.sql and down.sql, as `diesel migration generate` writes them; a timestamp is
         written 2026-01-01-120000 as diesel does, unless the folder's versions are plain."""
-        self.refuse_python(python)
-        plain = any(_PLAIN.match(example) for example in examples)
+        plain = any(_PLAIN.match(example) for example in new.examples)
+        version = new.version
         if _STAMP.fullmatch(version) and not plain:
             version = f"{version[:4]}-{version[4:6]}-{version[6:8]}-{version[8:]}"
         return {
-            f"{version}_{name}/up.sql": "-- Your SQL goes here\n",
-            f"{version}_{name}/down.sql": "-- This file should undo anything in `up.sql`\n",
+            f"{version}_{new.name}/up.sql": "-- Your SQL goes here\n",
+            f"{version}_{new.name}/down.sql": "-- This file should undo anything in `up.sql`\n",
         }
 
 

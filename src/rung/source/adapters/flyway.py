@@ -18,12 +18,11 @@ table in rung.toml (`FlywayNaming.from_table`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 from rung.errors import ConfigError
 from rung.model import REPEATABLE, Version
-from rung.source.adapters.base import BASELINE_ROLE, FileName, Layout
+from rung.source.adapters.base import BASELINE_ROLE, FileName, Layout, NewMigration
 
 # The [flyway] keys that are prefixes, and the kind of file each one starts.
 _PREFIXES = {
@@ -166,20 +165,11 @@ class FlywayLayout(Layout):
             version = version[:-1]
         return version
 
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """`V<version>__<name>.sql` alone: an undo file is the author's choice, as in Flyway
         (an empty one would let `rung down` report success without undoing anything)."""
-        self.refuse_python(python)
         naming = self.naming
-        rest = f"{version}{naming.separator}{name}{naming.suffixes[0]}"
+        rest = f"{new.version}{naming.separator}{new.name}{naming.suffixes[0]}"
         undo = f"{naming.undo_prefix}{rest}"
         return {f"{naming.prefix}{rest}": f"-- Its undo, run by `rung down`, goes in {undo}\n"}
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rung.source.adapters.base import Layout
+from rung.source.adapters.base import Layout, NewMigration
 
 NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+?)\.(?P<direction>up|down)\.sql$")
 HINT = "golang-migrate names migrations <version>_<name>.up.sql and .down.sql"
@@ -14,18 +13,9 @@ HINT = "golang-migrate names migrations <version>_<name>.up.sql and .down.sql"
 
 @dataclass(frozen=True)
 class GolangMigrateLayout(Layout):
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """Both files, empty, as `migrate create` makes them."""
-        self.refuse_python(python)
-        return {f"{version}_{name}.up.sql": "", f"{version}_{name}.down.sql": ""}
+        return {f"{new.version}_{new.name}.up.sql": "", f"{new.version}_{new.name}.down.sql": ""}
 
 
 # `migrate create -seq` numbers with six digits.

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import getpass
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rung.errors import InvalidMigrations, ScriptError
 from rung.model import Content, Migration
-from rung.source.adapters.base import Layout
+from rung.source.adapters.base import Layout, NewMigration
 from rung.source.adapters.changelog import Part, assemble
 from rung.sqlsplit import split as split_sql
 
@@ -442,24 +442,15 @@ def split(migration: Migration) -> Content:
 
 @dataclass(frozen=True)
 class LiquibaseLayout(Layout):
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """A changelog with one changeset by the current user, to fill in; the separator
         after the number follows the folder's files (`001-x.sql` or `001_x.sql`)."""
-        self.refuse_python(python)
-        numbered = [example for example in examples if NAME.match(example)]
+        numbered = [example for example in new.examples if NAME.match(example)]
         newest = numbered[-1] if numbered else ""
         separator = "_" if newest.lstrip("0123456789").startswith("_") else "-"
-        comment = f"--comment: {description}\n" if description else ""
+        comment = f"--comment: {new.description}\n" if new.description else ""
         text = f"--liquibase formatted sql\n\n--changeset {_author()}:1\n{comment}\n"
-        return {f"{version}{separator}{name.replace('_', separator)}.sql": text}
+        return {f"{new.version}{separator}{new.name.replace('_', separator)}.sql": text}
 
 
 def _author() -> str:

@@ -8,11 +8,10 @@ has its own, and keeps the new name only if the pattern reads it back exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rung.errors import ConfigError
-from rung.source.adapters.base import FileName, Layout
+from rung.source.adapters.base import FileName, Layout, NewMigration
 from rung.source.adapters.rung import SQL_TEMPLATE
 
 _DIRECTIONS = ("up", "down")
@@ -20,19 +19,10 @@ _DIRECTIONS = ("up", "down")
 
 @dataclass(frozen=True)
 class PatternLayout(Layout):
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """Files shaped like the newest one the pattern matches: its up and down files when
         the pattern has a `direction` group, else one file with rung's sections."""
-        self.refuse_python(python)
-        example = next((e for e in reversed(examples) if self.name_rule.fullmatch(e)), None)
+        example = next((e for e in reversed(new.examples) if self.name_rule.fullmatch(e)), None)
         if example is None:
             raise ConfigError(
                 "`rung new` names a migration after the newest file the pattern matches, "
@@ -43,9 +33,15 @@ class PatternLayout(Layout):
         found = self.name_rule.fullmatch(example)
         assert found is not None
         if found.groupdict().get("direction") is None:
-            return {self._checked(_replace(found, version, name), version, name): SQL_TEMPLATE}
+            return {
+                self._checked(
+                    _replace(found, new.version, new.name), new.version, new.name
+                ): SQL_TEMPLATE
+            }
         return {
-            self._checked(_replace(found, version, name, direction), version, name): ""
+            self._checked(
+                _replace(found, new.version, new.name, direction), new.version, new.name
+            ): ""
             for direction in _DIRECTIONS
         }
 

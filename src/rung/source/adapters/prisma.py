@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rung.errors import InvalidMigrations
 from rung.model import Content, Migration
-from rung.source.adapters.base import FileName, Layout
+from rung.source.adapters.base import FileName, Layout, NewMigration
 
 NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+)$")
 HINT = (
@@ -38,18 +37,9 @@ class PrismaLayout(Layout):
             return "not a Prisma migration folder name (<timestamp>_<name>)"
         return FileName((int(found["version"]),), found["name"], "up", found["version"], file_name)
 
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
+    def new_files(self, new: NewMigration) -> dict[str, str]:
         """A folder with migration.sql, as `prisma migrate dev --create-only` makes it."""
-        self.refuse_python(python)
-        return {f"{version}_{name}/{SCRIPT}": "-- This is an empty migration.\n"}
+        return {f"{new.version}_{new.name}/{SCRIPT}": "-- This is an empty migration.\n"}
 
 
 def split(migration: Migration) -> Content:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from rung.source.adapters.base import FileName, Layout
+from rung.source.adapters.base import FileName, Layout, NewMigration
 
 NAME = re.compile(
     r"^(?P<version>\d+(?:\.\d+)*)_(?P<name>[^/\\]+?)(?:\.(?P<direction>up|down))?\.(?P<ext>sql|py)$"
@@ -30,19 +29,11 @@ class RungLayout(Layout):
         role = match["direction"] or match["ext"]
         return FileName(version, match["name"], role, match["version"])
 
-    def new_files(
-        self,
-        version: str,
-        name: str,
-        *,
-        python: bool = False,
-        description: str = "",
-        examples: Sequence[str] = (),
-    ) -> dict[str, str]:
-        if python:
-            docstring = description.replace('"', "'").replace("\\", "/")
-            return {f"{version}_{name}.py": PYTHON_TEMPLATE.format(description=docstring)}
-        return {f"{version}_{name}.sql": SQL_TEMPLATE}
+    def new_files(self, new: NewMigration) -> dict[str, str]:
+        if new.python:
+            docstring = new.description.replace('"', "'").replace("\\", "/")
+            return {f"{new.version}_{new.name}.py": PYTHON_TEMPLATE.format(description=docstring)}
+        return {f"{new.version}_{new.name}.sql": SQL_TEMPLATE}
 
 
 SQL_TEMPLATE = """\
