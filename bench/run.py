@@ -324,6 +324,17 @@ def main(argv=None) -> int:
             tools.append(TOOLS[name](bins.get(name)))
 
     paths = _gen.write_all(work / "migrations" / f"n{a.n}", a.n)
+    if {"rung", "rung-1tx"} & set(a.tools):  # byte-compiled, as pip leaves an installed package
+        python = str(Path(a.rung).parent / "python")
+        subprocess.run(
+            [
+                python,
+                "-c",
+                "import compileall, rung, os; compileall.compile_dir("
+                "os.path.dirname(rung.__file__), quiet=1)",
+            ],
+            check=False,
+        )
     if "alembic" in a.tools and "alembic" in bins:  # byte-compile, as after a first run
         subprocess.run(
             [

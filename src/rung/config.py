@@ -364,6 +364,9 @@ def _placeholders(
     base: _Table | None, env: _Table | None, environ: dict[str, str]
 ) -> dict[str, str]:
     """[placeholders], then [env.NAME.placeholders] over it, then RUNG_PLACEHOLDER_<NAME>."""
+    tables = [table for table in (base, env) if table is not None and "placeholders" in table[0]]
+    if not tables and not any(name.startswith("RUNG_PLACEHOLDER_") for name in environ):
+        return {}  # most projects have none: no need to load the module at start-up
     from rung.placeholders import read_settings
 
     return read_settings((base, env), environ)

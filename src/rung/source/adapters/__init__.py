@@ -6,15 +6,13 @@ migration splits into sections. `layout_for` turns the config's words into one.
 
 from __future__ import annotations
 
+import importlib
 import re
 
 from rung.errors import ConfigError
-from rung.source.adapters import dbmate, diesel, flyway, golang_migrate, liquibase, prisma
 from rung.source.adapters import flyway as flyway_names
-from rung.source.adapters import rung as native_names
 from rung.source.adapters.base import AdaptedMigration, FileName, Layout
 from rung.source.adapters.flyway import FlywayNaming
-from rung.source.adapters.pattern import PatternLayout
 
 __all__ = [
     "FORMATS",
@@ -26,19 +24,17 @@ __all__ = [
     "layout_for",
 ]
 
-LAYOUTS = {
-    layout.format: layout
-    for layout in (
-        native_names.LAYOUT,
-        flyway.LAYOUT,
-        golang_migrate.LAYOUT,
-        dbmate.LAYOUT,
-        prisma.LAYOUT,
-        diesel.LAYOUT,
-        liquibase.LAYOUT,
-    )
+# format -> module holding its LAYOUT, imported when a project uses it (start-up time).
+_MODULES = {
+    "rung": "rung",
+    "flyway": "flyway",
+    "golang-migrate": "golang_migrate",
+    "dbmate": "dbmate",
+    "prisma": "prisma",
+    "diesel": "diesel",
+    "liquibase": "liquibase",
 }
-FORMATS = (*LAYOUTS, "pattern")
+FORMATS = (*_MODULES, "pattern")
 _GROUPS = {"version", "name", "direction", "prefix"}
 PATTERN_HINT = (
     "write a regular expression with named groups, e.g. "
@@ -83,6 +79,8 @@ def layout_for(
     if format == "pattern":
         if not pattern:
             raise ConfigError('format = "pattern" needs a `pattern`', hint=PATTERN_HINT)
+        from rung.source.adapters.pattern import PatternLayout
+
         compiled = compile_pattern(pattern)
         return PatternLayout(
             "pattern",
@@ -91,7 +89,7 @@ def layout_for(
             extensions=(".sql",),
             numbering="sequential",
         )
-    if format not in LAYOUTS:
+    if format not in _MODULES:
         raise ConfigError(
             f"unknown migration format {format!r}",
             hint=f"known formats: {', '.join(FORMATS)}",
@@ -103,4 +101,4 @@ def layout_for(
         )
     if format == "flyway" and flyway is not None:
         return flyway_names.layout(flyway)
-    return LAYOUTS[format]
+    return importlib.import_module(f"rung.source.adapters.{_MODULES[format]}").LAYOUT
