@@ -496,11 +496,13 @@ class Migrator:
             if repeatables:  # after the versioned steps, those that changed or never ran
                 due = planning.plan_repeatables(planning.repeatable_statuses(repeatables, state))
                 plan = Plan(plan.steps + due)
+            if not plan.steps:  # nothing to prepare: no placeholders, no splitting
+                return RunResult(direction, [], dry_run)
             check(step.migration for step in plan.steps)
             placeholders = self._placeholders(dialect, history.conn)
             placeholders.prepare(scripts(plan.steps))  # every unset value named at once
             planned = [prepare_step(dialect, step, placeholders) for step in plan.steps]
-            if dry_run or not planned:
+            if dry_run:
                 return RunResult(direction, planned, dry_run)
             from rung.runner import Runner
 

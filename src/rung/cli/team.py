@@ -10,14 +10,17 @@ import click
 from rung.cli.core import _EXIT_CODE_HELP, _command, _Context, _run, main
 from rung.errors import CheckFailed, LintFailed
 
-
-@main.command(epilog=_EXIT_CODE_HELP)
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
+# `rung lint` and `rung check` lint without connecting: the dialect is a word, not a URL.
+DIALECT_OPTION = click.option(
     "--dialect",
     type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
     help="SQL dialect to lint as (default: that of the configured database URL).",
 )
+
+
+@main.command(epilog=_EXIT_CODE_HELP)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@DIALECT_OPTION
 @click.option(
     "--format",
     "output_format",
@@ -119,11 +122,7 @@ def rebase(migration: str) -> None:
     is_flag=True,
     help="Report pending migrations older than the newest applied one as warnings, not errors.",
 )
-@click.option(
-    "--dialect",
-    type=click.Choice(["sqlite", "postgresql", "mysql", "mariadb"]),
-    help="SQL dialect to lint as (default: that of the configured database URL).",
-)
+@DIALECT_OPTION
 @click.option(
     "--dump",
     "dump_path",

@@ -380,17 +380,25 @@ def _sections(path: Path, text: str, problems: _Problems) -> tuple[Script, Scrip
     _check_header(path, "".join(lines[:first]), problems)
 
     def section(name: str) -> Script | None:
-        if name not in starts:
-            return None
-        begin = starts[name] + 1
-        ends = [i for i in starts.values() if i > starts[name]]
-        end = min(ends) if ends else len(lines)
         transactional = not (header_no_tx or name in no_tx)
-        return Script(path, "".join(lines[begin:end]), begin + 1, transactional)
+        return section_script(path, lines, starts, name, transactional)
 
     up = section("up")
     assert up is not None
     return up, section("down")
+
+
+def section_script(
+    path: Path, lines: list[str], starts: dict[str, int], name: str, transactional: bool
+) -> Script | None:
+    """Section `name` of a file split into `lines`: from the line after its marker (index in
+    `starts`) to the next marker or the end; None when the file has no such marker."""
+    if name not in starts:
+        return None
+    begin = starts[name] + 1
+    ends = [i for i in starts.values() if i > starts[name]]
+    end = min(ends) if ends else len(lines)
+    return Script(path, "".join(lines[begin:end]), begin + 1, transactional)
 
 
 def _check_header(path: Path, header: str, problems: _Problems) -> None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from rung.errors import InvalidMigrations
-from rung.model import Content, Migration, Script
+from rung.model import Content, Migration
 from rung.source.adapters.base import Layout, NewMigration
 
 NAME = re.compile(r"^(?P<version>\d+)_(?P<name>.+?)\.sql$")
@@ -21,7 +21,7 @@ _OPTION = re.compile(r"(?P<key>\w+):(?P<value>\S+)")
 
 def split(migration: Migration) -> Content:
     """The up and down sections of a dbmate file; InvalidMigrations names every problem."""
-    from rung.source.native import _LINES, _check_header, _Problems
+    from rung.source.native import _LINES, _check_header, _Problems, section_script
 
     path, problems = migration.path, _Problems()
     lines = _LINES.findall(migration.text)
@@ -58,15 +58,10 @@ def split(migration: Migration) -> Content:
             hint="fix the file, then run the command again",
         )
 
-    def section(name: str) -> Script | None:
-        if name not in starts:
-            return None
-        begin = starts[name] + 1
-        ends = [i for i in starts.values() if i > starts[name]]
-        end = min(ends) if ends else len(lines)
-        return Script(path, "".join(lines[begin:end]), begin + 1, transactional[name])
-
-    up, down = section("up"), section("down")
+    up, down = (
+        section_script(path, lines, starts, name, transactional.get(name, True))
+        for name in ("up", "down")
+    )
     assert up is not None
     return Content(up, down, down is not None)
 
