@@ -40,9 +40,14 @@ class HistoryState:
     baseline_order: int = 0
     last_id: int = 0
     repeatables: dict[str, RepeatableState] = field(default_factory=dict)
-    baseline_file: str | None = None  # "1_20_0_name" when the baseline ran a file (B1_20_0__)
     baseline_failure: AppliedState | None = None  # a baseline file's run failed or was cut
-    baseline_run: AppliedState | None = None  # that file's run: its checksums, when it ran
+    baseline_run: AppliedState | None = None  # a baseline file's run (B1_20_0__): checksums
+
+    @property
+    def baseline_file(self) -> str | None:
+        """The baseline file that ran ("1_20_0_name"); None for `rung baseline VERSION`."""
+        run = self.baseline_run
+        return f"{run.version_text}_{run.name}" if run else None
 
 
 def derive(events: Iterable[HistoryEvent]) -> HistoryState:
@@ -50,7 +55,6 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
     events = list(events)
     states: dict[Version, AppliedState] = {}
     baseline: tuple[Version, datetime, int] | None = None
-    baseline_file: str | None = None
     baseline_failure: AppliedState | None = None
     baseline_run: AppliedState | None = None
     last_id = 0
@@ -65,7 +69,6 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             baseline_failure = None  # `rung repair` settled the failed baseline
             if e.outcome == "applied":
                 baseline = (e.version, e.started_at, e.id)
-                baseline_file = f"{e.version_text}_{e.name}"
                 baseline_run = _applied(e)
             continue
         if _settles_baseline_file(e, baseline_run, states):
@@ -76,7 +79,6 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
             baseline = (e.version, e.started_at, e.id)
             # A baseline file's run has a checksum; `rung baseline VERSION` runs nothing.
             ran = e.event == "baseline" and e.checksum
-            baseline_file = f"{e.version_text}_{e.name}" if ran else None
             baseline_run = _applied(e) if ran else None
             baseline_failure = None
             continue
@@ -131,7 +133,6 @@ def derive(events: Iterable[HistoryEvent]) -> HistoryState:
         baseline[2],
         last_id,
         repeatables=repeatables,
-        baseline_file=baseline_file,
         baseline_run=baseline_run,
     )
 

@@ -10,6 +10,7 @@ import click
 
 from rung.check import CheckReport
 from rung.config import redact
+from rung.report.lint import count
 
 _COLOURS = {"error": "red", "warning": "yellow"}
 
@@ -23,10 +24,6 @@ def show(report: CheckReport, *, as_json: bool, quiet: bool = False) -> None:
         click.echo(redact(out))
 
 
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
 def text(report: CheckReport, *, color: bool = False, quiet: bool = False) -> str:
     """`severity[kind] message` per problem, and a summary line saying whether it passed."""
     lines = []
@@ -35,7 +32,7 @@ def text(report: CheckReport, *, color: bool = False, quiet: bool = False) -> st
             continue
         severity = click.style(p.severity, fg=_COLOURS[p.severity]) if color else p.severity
         lines.append(f"{severity}[{p.kind}] {p.message}")
-    checked = [_count(report.migrations, "migration")]
+    checked = [count(report.migrations, "migration")]
     if report.dialect:
         checked.append(f"linted as {report.dialect}")
     if report.database:
@@ -43,7 +40,7 @@ def text(report: CheckReport, *, color: bool = False, quiet: bool = False) -> st
     summary = ", ".join(checked)
     if report.problems:
         counts = " and ".join(
-            _count(n, w) for n, w in ((report.errors, "error"), (report.warnings, "warning")) if n
+            count(n, w) for n, w in ((report.errors, "error"), (report.warnings, "warning")) if n
         )
         verdict = "check failed" if report.errors else "check passed"
         lines.append(f"{verdict}: {counts} ({summary}).")

@@ -45,7 +45,8 @@ def _path(path: str) -> str:
     return path if relative.startswith("..") else Path(relative).as_posix()
 
 
-def _count(number: int, word: str) -> str:
+def count(number: int, word: str) -> str:
+    """`1 error`, `2 errors`."""
     return f"{number} {word}{'' if number == 1 else 's'}"
 
 
@@ -66,10 +67,10 @@ def text(
         lines.append(f"    hint: {f.hint}")
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
-    where = f"in {_count(migrations, 'migration')} ({dialect})"
+    where = f"in {count(migrations, 'migration')} ({dialect})"
     if findings:
         counts = " and ".join(
-            _count(n, w) for n, w in ((errors, "error"), (warnings, "warning")) if n
+            count(n, w) for n, w in ((errors, "error"), (warnings, "warning")) if n
         )
         lines.append(f"Found {counts} {where}.")
     elif not quiet:
