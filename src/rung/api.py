@@ -497,6 +497,8 @@ class Migrator:
                 due = planning.plan_repeatables(planning.repeatable_statuses(repeatables, state))
                 plan = Plan(plan.steps + due)
             if not plan.steps:  # nothing to prepare: no placeholders, no splitting
+                if watch is not None:
+                    watch.idle()
                 return RunResult(direction, [], dry_run)
             check(step.migration for step in plan.steps)
             placeholders = self._placeholders(dialect, history.conn)

@@ -8,8 +8,10 @@ imports SQLAlchemy or sqlglot, so `rung up` can afford it.
 After each run that ran migrations, rung records a fingerprint in the history table as a
 `fingerprint` event: the overall hash in `checksum`, the per-object hashes compressed in
 `statement_hashes` (split over several rows when long: MySQL's TEXT holds 64 KiB; a single
-`=` row when nothing changed). A later `rung up`, or `rung drift --fingerprint`, compares
-the live schema with it and names what changed since.
+`=` row when nothing changed), with the dialect's catalog key in `sql_checksum`. A later
+`rung up`, or `rung drift --fingerprint`, compares the live schema with it and names what
+changed since; where the catalog key is unchanged, the schema is, and the full catalog
+query is not run at all.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
     "last_run_id",
     "require_support",
     "take",
+    "take_key",
     "write",
 ]
 
@@ -114,6 +117,7 @@ class Recorded:
     checksum: str
     at: datetime
     id: int = 0  # its history row: runs recorded after it make it stale
+    key: str | None = None  # the catalog key when it was taken (`take_key`)
 
     @cached_property
     def fingerprint(self) -> Fingerprint:
@@ -146,12 +150,7 @@ def excluded_names(history: History) -> frozenset[str]:
 def take(dialect: Dialect, conn: Any, exclude: Collection[str] = ()) -> Fingerprint:
     """The live schema's fingerprint, in one query; objects of tables in `exclude` left out."""
     assert dialect.fingerprint_sql is not None
-    cur = conn.cursor()
-    try:
-        cur.execute(dialect.fingerprint_sql)
-        rows = cur.fetchall()
-    finally:
-        cur.close()
+    rows = _rows(conn, dialect.fingerprint_sql)
     owned = tuple(table + "." for table in exclude)
     parts: dict[Key, list[str]] = {}
     for kind, name, definition in rows:
@@ -160,6 +159,23 @@ def take(dialect: Dialect, conn: Any, exclude: Collection[str] = ()) -> Fingerpr
             continue  # the table itself, or its columns, indexes, ...
         parts.setdefault((_text(kind), name), []).append(_text(definition))
     return Fingerprint({key: _digest(values) for key, values in parts.items()})
+
+
+def take_key(dialect: Dialect, conn: Any) -> str | None:
+    """The catalog key (`Dialect.fingerprint_key_sql`), hashed to fit the history, or None
+    where the dialect has none or cannot vouch for the schema right now. Take it before the
+    fingerprint it goes with: a change in between then makes the key stale, never wrong."""
+    if dialect.fingerprint_key_sql is None:
+        return None
+    rows = _rows(conn, dialect.fingerprint_key_sql)
+    if not rows or rows[0][0] is None:
+        return None
+    return hashlib.sha256(_text(rows[0][0]).encode()).hexdigest()
+
+
+def unchanged_since(recorded: Recorded, key: str | None) -> bool:
+    """True when the catalog key says the schema is still the one recorded."""
+    return key is not None and key == recorded.key
 
 
 def _text(value: Any) -> str:
@@ -239,6 +255,7 @@ def write(
     history: History,
     fingerprint: Fingerprint,
     *,
+    key: str | None = None,
     duration_ms: int | None = None,
     unchanged: bool = False,
 ) -> None:
@@ -253,6 +270,7 @@ def write(
             EVENT,
             "success" if number == 1 else _PART,
             checksum=fingerprint.checksum if number == 1 else None,
+            sql_checksum=key if number == 1 else None,
             statements_done=len(chunks) if number == 1 else number,
             statement_hashes=(chunk,),
             duration_ms=duration_ms,
@@ -267,15 +285,16 @@ def last_recorded(history: History) -> Recorded | None:
     query, from the newest full record to the `unchanged` rows after it."""
     table = history.name
     rows = _rows(
-        history,
-        f"SELECT id, outcome, statements_done, checksum, statement_hashes, started_at"
+        history.conn,
+        f"SELECT id, outcome, statements_done, checksum, statement_hashes, started_at,"
+        " sql_checksum"
         f" FROM {table} WHERE event = '{EVENT}' AND id >= (SELECT MAX(id) FROM {table}"
         f" WHERE event = '{EVENT}' AND outcome = 'success' AND statement_hashes <> '{_SAME}')"
         " ORDER BY id",
     )
     if not rows:
         return None
-    _, _, count, _, first, _ = rows[0]
+    _, _, count, _, first, _, _ = rows[0]
     parts = {int(row[2]): row[4] or "" for row in rows[1:] if row[1] == _PART}
     chunks = [first or ""] + [parts.get(number) for number in range(2, int(count or 1) + 1)]
     payload = "".join(chunk for chunk in chunks if chunk is not None)
@@ -283,20 +302,20 @@ def last_recorded(history: History) -> Recorded | None:
     if None in chunks or not newest[3] or not payload.startswith(_FORMAT):
         return None  # a row is missing, or a later rung's format: no comparison is better
     at = history.dialect.from_db_time(newest[5])
-    return Recorded(payload, newest[3], at, int(newest[0]))
+    return Recorded(payload, newest[3], at, int(newest[0]), newest[6] or None)
 
 
 def last_run_id(history: History) -> int:
     """The newest event about migrations (not the table's layout, not a fingerprint)."""
     rows = _rows(
-        history,
+        history.conn,
         f"SELECT MAX(id) FROM {history.name} WHERE event NOT IN ('layout', '{EVENT}')",
     )
     return int(rows[0][0] or 0) if rows else 0
 
 
-def _rows(history: History, sql: str) -> list[tuple[Any, ...]]:
-    cur = history.conn.cursor()
+def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    cur = conn.cursor()
     try:
         cur.execute(sql)
         return cur.fetchall()
@@ -324,6 +343,7 @@ class SchemaWatch:
         self.exclude = excluded_names(history)
         self.recorded: Recorded | None = None
         self.before: Fingerprint | None = None
+        self.new_key: str | None = None  # a key that changed while the schema did not
 
     @classmethod
     def for_run(
@@ -355,8 +375,10 @@ class SchemaWatch:
         if watch is not None:
             watch.finish(None)
 
-    def take(self) -> Fingerprint:
-        return take(self.dialect, self.history.conn, self.exclude)
+    def take(self) -> tuple[str | None, Fingerprint]:
+        """The catalog key and the fingerprint, in that order."""
+        conn = self.history.conn
+        return take_key(self.dialect, conn), take(self.dialect, conn, self.exclude)
 
     def start(self, direction: str, newest_event_id: int) -> None:
         """Compare the live schema with the last record, if there is one (else cost nothing
@@ -370,17 +392,23 @@ class SchemaWatch:
             self.recorded = last_recorded(self.history)
             if self.recorded is None:
                 return
-            self.before = self.take()
-            if self.recorded.id < newest_event_id:
+            stale = self.recorded.id < newest_event_id
+            key = take_key(self.dialect, self.history.conn)
+            if not stale and unchanged_since(self.recorded, key):
+                return  # `finish` then records what the run leaves, as `before` is unknown
+            self.before = take(self.dialect, self.history.conn, self.exclude)
+            if stale:
                 self.recorded = None
                 if self.writable:
-                    write(self.history, self.before)
+                    write(self.history, self.before, key=key)
                 return
         except Exception as exc:  # a fingerprint must never stop a deploy
             self.recorded = self.before = None
             self._warn(direction, f"could not compare the schema with its fingerprint: {exc}")
             return
         if self.before.checksum == self.recorded.checksum:
+            if key is not None:
+                self.new_key = key  # for `idle` to keep: the next run's check is cheap again
             return
         changes = compare(self.recorded.fingerprint, self.before)
         self.emit(
@@ -392,13 +420,24 @@ class SchemaWatch:
             )
         )
 
+    def idle(self) -> None:
+        """The run had nothing to do: keep a catalog key that changed with no change of the
+        schema (MariaDB gives none within two seconds of a change, so the run that made the
+        change records none; TRUNCATE changes PostgreSQL's), in a row that says so."""
+        if self.new_key is None or self.before is None or not self.writable:
+            return
+        try:
+            write(self.history, self.before, key=self.new_key, unchanged=True)
+        except Exception:  # a cache, nothing more
+            pass
+
     def finish(self, direction: str | None, *, quietly: bool = False) -> None:
         """Record the schema as the run left it, newer than the run's own events. Only the
         run's own changes update the record, so an object changed by hand before it is
         still reported by the next run."""
         started = time.monotonic()
         try:
-            after = self.take()
+            key, after = self.take()
             if self.recorded is None or self.before is None:
                 new = after
             elif self.before.checksum == self.recorded.checksum:
@@ -407,7 +446,9 @@ class SchemaWatch:
                 new = carry(self.recorded.fingerprint, self.before, after)
             unchanged = self.recorded is not None and self.recorded.checksum == new.checksum
             duration = int((time.monotonic() - started) * 1000)
-            write(self.history, new, duration_ms=duration, unchanged=unchanged)
+            # The key describes the live schema: it goes with a record that does.
+            key = key if new.checksum == after.checksum else None
+            write(self.history, new, key=key, duration_ms=duration, unchanged=unchanged)
         except Exception as exc:  # the migrations are done; their record is what matters
             if not quietly:
                 self._warn(direction, f"could not record the schema's fingerprint: {exc}")
@@ -426,7 +467,12 @@ def fingerprint_drift(settings: Settings, dialect: Dialect, history: History) ->
     recorded = last_recorded(history) if history.exists() else None
     if recorded is None:
         return DriftReport(dialect.server_label, (), (), (NOT_RECORDED,), EVENT, compared=False)
-    changes = compare(recorded.fingerprint, take(dialect, history.conn, excluded_names(history)))
+    if unchanged_since(recorded, take_key(dialect, history.conn)):
+        changes = []
+    else:
+        changes = compare(
+            recorded.fingerprint, take(dialect, history.conn, excluded_names(history))
+        )
     notes = [f"the fingerprint was recorded at {_when(recorded.at)}"]
     if recorded.id < last_run_id(history):
         notes.append(STALE)
@@ -441,10 +487,11 @@ def accept(settings: Settings, dialect: Dialect, history: History) -> list[Objec
     require_support(settings, dialect)
     previous = last_recorded(history)
     started = time.monotonic()
+    key = take_key(dialect, history.conn)
     current = take(dialect, history.conn, excluded_names(history))
     unchanged = previous is not None and previous.checksum == current.checksum
     duration = int((time.monotonic() - started) * 1000)
-    write(history, current, duration_ms=duration, unchanged=unchanged)
+    write(history, current, key=key, duration_ms=duration, unchanged=unchanged)
     return compare(previous.fingerprint, current) if previous and not unchanged else []
 
 

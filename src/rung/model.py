@@ -25,6 +25,8 @@ def format_version(version: Version) -> str:
 def parse_version(text: str) -> Version:
     """'20261127103000' -> (20261127103000,), '1.2.0' or '1_2_0' -> (1, 2, 0);
     diesel's '2017-12-13-123456' is one number written with dashes -> (20171213123456,)."""
+    if text.isdigit():  # most are: read thousands of times by `status` and `up`
+        return (int(text),)
     dashed = text.strip().split("-")
     if len(dashed) > 1 and all(part.isdigit() for part in dashed):
         return (int("".join(dashed)),)

@@ -9,7 +9,8 @@ Implementer's checklist for a new dialect:
 - the history table's column types, `table_exists_sql`, `current_user_sql`;
 - `error_message()` extracts the server's own words from a driver exception;
 - `create_database()` / `drop_database()` for scratch databases (tests, drift checks).
-- `fingerprint_sql`, one catalog query describing each schema object (`rung.fingerprint`).
+- `fingerprint_sql`, one catalog query describing each schema object (`rung.fingerprint`),
+  and where the catalog allows, `fingerprint_key_sql`, a cheap one that tells it unchanged.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class Dialect:
     # schema (an object may span rows, each with its own position); it must leave out what
     # changes by itself (statistics, counters, row counts). None: no schema fingerprints.
     fingerprint_sql: ClassVar[str | None] = None
+    # One value that changes whenever an object `fingerprint_sql` describes may have changed,
+    # much cheaper to compute (a summary of the catalog's row versions): an equal value
+    # spares the full query. NULL where it cannot vouch for the schema right now. A change
+    # that leaves the schema as it was may change it too: that only costs the full query.
+    fingerprint_key_sql: ClassVar[str | None] = None
     # Driver exceptions that mean "the statement failed" (as opposed to a bug in rung).
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     # Statements the server refuses inside a transaction block (matched at their start).

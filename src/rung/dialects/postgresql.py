@@ -107,6 +107,22 @@ SELECT 'extension', e.extname, e.extversion || ' ' || n.nspname
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 """
 
+# Every catalog `_FINGERPRINT_SQL` reads. A DDL statement writes new versions of the rows
+# it changes (new xmin) and adds or removes others (count), whereas statistics and counters
+# are updated in place: the key holds across VACUUM and ANALYZE. Temporary tables and
+# TRUNCATE change it without changing the schema, which costs one full query.
+_KEY_CATALOGS = (
+    "pg_namespace pg_class pg_attribute pg_attrdef pg_type pg_collation pg_constraint pg_index"
+    " pg_inherits pg_rewrite pg_sequence pg_trigger pg_policy pg_proc pg_enum pg_extension"
+    " pg_depend"
+).split()
+_FINGERPRINT_KEY_SQL = "SELECT concat_ws(' ', current_schemas(false)::text, {})".format(
+    ", ".join(
+        f"(SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::int8)), 0) FROM {catalog})"
+        for catalog in _KEY_CATALOGS
+    )
+)
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
@@ -119,6 +135,7 @@ class PostgreSQL(Dialect):
     current_user_sql = "SELECT current_user"
     table_exists_sql = "SELECT 1 WHERE to_regclass(%s) IS NOT NULL"
     fingerprint_sql = _FINGERPRINT_SQL
+    fingerprint_key_sql = _FINGERPRINT_KEY_SQL
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (psycopg.Error,)
     outside_transaction_only = re.compile(
         r"(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY"

@@ -50,6 +50,8 @@ class SQLite(Dialect):
     timestamp_type = "TEXT"
     table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     fingerprint_sql = _FINGERPRINT_SQL
+    # SQLite counts every change of the schema in the file's header.
+    fingerprint_key_sql = "SELECT schema_version FROM pragma_schema_version"
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error,)
     outside_transaction_only = re.compile(r"VACUUM\b", re.IGNORECASE)
     rollback_note = "SQLite rolled the migration back; only a failed event was recorded."

@@ -312,6 +312,8 @@ def _repeatable_note(item: RepeatableStatus) -> str | None:
 
 def _note(item: MigrationStatus) -> str | None:
     """A sentence for migrations that need attention."""
+    if item.state not in (MODIFIED, MISSING, FAILED):
+        return None  # most of them, in a long status
     mark = click.style("!", fg="red")
     label = item.label
     if item.state == MODIFIED:
