@@ -184,6 +184,23 @@ def test_failed_statement_leaves_schema_and_history_as_before(backend, migration
         assert any("committed statements 1-2 of 3" in line for line in error.details)
 
 
+def test_a_failed_statement_in_the_middle_is_named_and_nothing_after_it_runs(backend, migrations):
+    # PostgreSQL receives the statements together: the failure must still name its own.
+    write(
+        migrations,
+        {
+            "001_x.sql": "CREATE TABLE a (id INTEGER);\n"
+            "INSERT INTO a VALUES (1);\n\nINSERT INTO nowhere VALUES (1);\n"
+            "CREATE TABLE after_it (id INTEGER);\n"
+        },
+    )
+    with pytest.raises(MigrationFailed) as failure:
+        migrator(backend, migrations).up()
+    assert failure.value.message.startswith(f"{migrations / '001_x.sql'}:4: ")
+    assert any("INSERT INTO nowhere" in line for line in failure.value.details)
+    assert "after_it" not in backend.tables()
+
+
 def test_syntax_error_in_third_statement_names_file_and_line(backend, migrations):
     write(
         migrations,

@@ -17,6 +17,7 @@ query is not run at all.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 import time
@@ -426,10 +427,8 @@ class SchemaWatch:
         change records none; TRUNCATE changes PostgreSQL's), in a row that says so."""
         if self.new_key is None or self.before is None or not self.writable:
             return
-        try:
+        with contextlib.suppress(Exception):  # a cache: the next run compares in full again
             write(self.history, self.before, key=self.new_key, unchanged=True)
-        except Exception:  # a cache, nothing more
-            pass
 
     def finish(self, direction: str | None, *, quietly: bool = False) -> None:
         """Record the schema as the run left it, newer than the run's own events. Only the

@@ -108,7 +108,7 @@ class Runner:
                 return
             self.emit(RunEvent("start", step.direction, step.migration))
             with self.interrupts.immediate():  # a transaction can be abandoned at any point
-                self._execute(item, item.statements)
+                self._execute_together(item)
             self.interrupts.check()
             duration = _ms(started)
             self._record_success(item, started, duration)
@@ -203,6 +203,25 @@ class Runner:
             return
         for statement in statements[item.step.resume_from :]:
             self._execute_one(item, statement)
+
+    def _execute_together(self, item: _Prepared) -> None:
+        """A migration's statements in one round trip where the dialect can send them so,
+        inside the transaction the caller began; a failure names its statement all the same."""
+        statements = item.statements
+        if (
+            not self.dialect.sends_together
+            or item.step.migration.kind == "python"
+            or len(statements) < 2
+        ):
+            self._execute(item, statements)
+            return
+        try:
+            self.dialect.execute_together(self.conn, [statement.text for statement in statements])
+        except BaseException as exc:
+            index = getattr(exc, "rung_index", None)
+            if index is not None:
+                exc.rung_statement = statements[index]  # type: ignore[attr-defined]
+            raise
 
     def _execute_one(self, item: _Prepared, statement: Statement) -> None:
         cur = self.conn.cursor()

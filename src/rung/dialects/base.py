@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -48,6 +48,8 @@ class Dialect:
     # the runner then re-checks the history inside each migration's transaction.
     lock_per_transaction: ClassVar[bool] = False
     placeholder: ClassVar[str] = "%s"
+    # True where `execute_together` sends several statements in one round trip.
+    sends_together: ClassVar[bool] = False
     sqlalchemy_url: ClassVar[str] = ""  # dialect+driver part, for Python migrations
     begin_sql: ClassVar[str] = "BEGIN"
     id_column: ClassVar[str] = "id INTEGER PRIMARY KEY"
@@ -165,6 +167,12 @@ class Dialect:
         return None
 
     # -- transactions -----------------------------------------------------------------------
+    def execute_together(self, conn: Any, statements: Sequence[str]) -> None:
+        """Run the statements, in a transaction, in one round trip (where `sends_together`).
+        A failure raises the driver's error with `rung_index`, the failed statement's
+        position in `statements` (None if the driver cannot tell)."""
+        raise NotImplementedError
+
     def begin(self, conn: Any) -> None:
         conn.cursor().execute(self.begin_sql)
 
