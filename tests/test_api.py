@@ -442,16 +442,17 @@ def test_statement_that_cannot_run_in_a_transaction_is_refused_before_anything_r
 
 
 def test_single_transaction_is_all_or_nothing(backend, migrations):
-    write(migrations, {"001_users.sql": USERS, "002_bad.sql": "INSERT INTO nowhere VALUES (1);"})
+    bad = "CREATE TABLE t2 (id INTEGER);\nINSERT INTO nowhere VALUES (1);\nSELECT 1;\n"
+    write(migrations, {"001_users.sql": USERS, "002_bad.sql": bad})
     m = migrator(backend, migrations)
     if not backend.transactional_ddl:
         with pytest.raises(RequestRefused, match="needs transactional DDL"):
             m.up(single_transaction=True)
         assert backend.tables() <= {"rung_history"}
         return
-    with pytest.raises(MigrationFailed, match="002_bad"):
+    with pytest.raises(MigrationFailed, match="002_bad.sql:2"):
         m.up(single_transaction=True)
-    assert "users" not in backend.tables()
+    assert not {"users", "t2"} & backend.tables()
     (migrations / "002_bad.sql").write_text("CREATE TABLE t (id INTEGER);")
     assert len(m.up(single_transaction=True).steps) == 2
 

@@ -131,7 +131,7 @@ class Runner:
                 started = time.time()
                 self.emit(RunEvent("start", item.step.direction, item.step.migration))
                 with self.interrupts.immediate():
-                    self._execute(item, item.statements)
+                    self._execute_together(item)
                 duration = _ms(started)
                 self._record_success(item, started, duration)
                 done.append((item, duration))
