@@ -9,7 +9,6 @@ import importlib
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,6 +301,8 @@ _Table = tuple[dict[str, object], str]  # settings, and where they come from
 
 def _read_config(path: Path, env: str | None) -> tuple[_Table | None, _Table]:
     """The [env.NAME] table chosen (if any) and the file's top-level settings."""
+    import tomllib  # only where a project has a configuration file (start-up time)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

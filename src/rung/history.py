@@ -6,8 +6,6 @@ and an older rung refuses, rather than misreads, a table it does not understand.
 
 from __future__ import annotations
 
-import getpass
-import socket
 from datetime import datetime
 from typing import Any
 
@@ -43,11 +41,16 @@ _COLUMNS = (
 )
 
 
-def _os_user() -> str | None:
+def _audit_names() -> tuple[str | None, str]:
+    """The OS user and host recorded with each event (imported when rung first writes)."""
+    import getpass
+    import socket
+
     try:
-        return getpass.getuser()
+        user: str | None = getpass.getuser()
     except Exception:  # no user name in a container without /etc/passwd entry
-        return None
+        user = None
+    return user, socket.gethostname()
 
 
 class History:
@@ -161,7 +164,7 @@ class History:
     ) -> tuple[Any, ...]:
         """The values of one event, audit columns included, ready for `append`."""
         if self._audit is None:
-            self._audit = (self.dialect.current_user(self.conn), _os_user(), socket.gethostname())
+            self._audit = (self.dialect.current_user(self.conn), *_audit_names())
         db_user, os_user, host = self._audit
         from rung.dialects.base import utcnow
 

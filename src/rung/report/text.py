@@ -7,7 +7,6 @@ of rows a long-lived project's status has, and `rung status` runs in every CI jo
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -122,6 +121,8 @@ class TextReporter:
         self._err("\n".join(lines))
 
     def _start_progress(self, total: int) -> None:
+        import shutil
+
         screenful = shutil.get_terminal_size().lines
         if self.quiet or not sys.stdout.isatty() or total <= screenful:
             return
