@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,14 @@ def write(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+@contextmanager
+def second_database(backend: Backend) -> Iterator[str]:
+    """Another fresh database on the backend's server (or folder), dropped afterwards."""
+    name = f"rung_test_{uuid.uuid4().hex[:12]}"
+    url = backend.dialect.create_database(name)
+    try:
+        yield url.text
+    finally:
+        backend.dialect.drop_database(name)

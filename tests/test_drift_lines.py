@@ -3,11 +3,7 @@ under the difference, as `rung diff` does, on every backend."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from conftest import Backend, run_rung, write
+from conftest import Backend, run_rung, second_database, write
 from rung.drift import DriftReport
 from rung.fingerprint import ObjectChange
 from rung.report.drift import show_drift, show_verify
@@ -65,16 +61,6 @@ def block(out: str, first: str) -> list[str]:
             break
         under.append(line)
     return [lines[start], *under]
-
-
-@contextmanager
-def second_database(backend: Backend) -> Iterator[str]:
-    name = f"rung_test_{uuid.uuid4().hex[:12]}"
-    url = backend.dialect.create_database(name)
-    try:
-        yield url.text
-    finally:
-        backend.dialect.drop_database(name)
 
 
 def test_drift_prints_a_changed_body_as_diff_does(backend, migrations, tmp_path):

@@ -376,11 +376,6 @@ class SchemaWatch:
         if watch is not None:
             watch.finish(None)
 
-    def take(self) -> tuple[str | None, Fingerprint]:
-        """The catalog key and the fingerprint, in that order."""
-        conn = self.history.conn
-        return take_key(self.dialect, conn), take(self.dialect, conn, self.exclude)
-
     def start(self, direction: str, newest_event_id: int) -> None:
         """Compare the live schema with the last record, if there is one (else cost nothing
         but one small query), and warn about what differs; the run goes on either way.
@@ -431,26 +426,32 @@ class SchemaWatch:
             write(self.history, self.before, key=self.new_key, unchanged=True)
 
     def finish(self, direction: str | None, *, quietly: bool = False) -> None:
-        """Record the schema as the run left it, newer than the run's own events. Only the
-        run's own changes update the record, so an object changed by hand before it is
-        still reported by the next run."""
-        started = time.monotonic()
+        """Record the schema as the run left it, newer than the run's own events; a failure
+        is a warning, as the migrations are done and their record is what matters."""
         try:
-            key, after = self.take()
-            if self.recorded is None or self.before is None:
-                new = after
-            elif self.before.checksum == self.recorded.checksum:
-                new = after  # nothing was changed by hand before it
-            else:
-                new = carry(self.recorded.fingerprint, self.before, after)
-            unchanged = self.recorded is not None and self.recorded.checksum == new.checksum
-            duration = int((time.monotonic() - started) * 1000)
-            # The key describes the live schema: it goes with a record that does.
-            key = key if new.checksum == after.checksum else None
-            write(self.history, new, key=key, duration_ms=duration, unchanged=unchanged)
-        except Exception as exc:  # the migrations are done; their record is what matters
+            self.record()
+        except Exception as exc:
             if not quietly:
                 self._warn(direction, f"could not record the schema's fingerprint: {exc}")
+
+    def record(self) -> Fingerprint:
+        """Record the schema as it is now, and return it. Only the changes made since
+        `start` update the record, so an object changed by hand before is still reported."""
+        started = time.monotonic()
+        conn = self.history.conn
+        key, after = take_key(self.dialect, conn), take(self.dialect, conn, self.exclude)
+        if self.recorded is None or self.before is None:
+            new = after
+        elif self.before.checksum == self.recorded.checksum:
+            new = after  # nothing was changed by hand before it
+        else:
+            new = carry(self.recorded.fingerprint, self.before, after)
+        unchanged = self.recorded is not None and self.recorded.checksum == new.checksum
+        duration = int((time.monotonic() - started) * 1000)
+        # The key describes the live schema: it goes with a record that does.
+        key = key if new.checksum == after.checksum else None
+        write(self.history, new, key=key, duration_ms=duration, unchanged=unchanged)
+        return after
 
     def _warn(self, direction: str | None, message: str) -> None:
         from rung.config import redact
@@ -484,14 +485,12 @@ def accept(settings: Settings, dialect: Dialect, history: History) -> list[Objec
     """Record the live schema as it is (`rung drift --fingerprint --accept`); returns what
     changed since the fingerprint it replaces (nothing when there was none)."""
     require_support(settings, dialect)
-    previous = last_recorded(history)
-    started = time.monotonic()
-    key = take_key(dialect, history.conn)
-    current = take(dialect, history.conn, excluded_names(history))
-    unchanged = previous is not None and previous.checksum == current.checksum
-    duration = int((time.monotonic() - started) * 1000)
-    write(history, current, key=key, duration_ms=duration, unchanged=unchanged)
-    return compare(previous.fingerprint, current) if previous and not unchanged else []
+    watch = SchemaWatch(dialect, history, lambda event: None)  # `start` not run: no warning
+    previous = watch.recorded = last_recorded(history)
+    current = watch.record()
+    if previous is None or previous.checksum == current.checksum:
+        return []
+    return compare(previous.fingerprint, current)
 
 
 NOT_RECORDED = (

@@ -108,7 +108,7 @@ class Runner:
                 return
             self.emit(RunEvent("start", step.direction, step.migration))
             with self.interrupts.immediate():  # a transaction can be abandoned at any point
-                self._execute_together(item)
+                self._execute(item, item.statements)
             self.interrupts.check()
             duration = _ms(started)
             self._record_success(item, started, duration)
@@ -131,7 +131,7 @@ class Runner:
                 started = time.time()
                 self.emit(RunEvent("start", item.step.direction, item.step.migration))
                 with self.interrupts.immediate():
-                    self._execute_together(item)
+                    self._execute(item, item.statements)
                 duration = _ms(started)
                 self._record_success(item, started, duration)
                 done.append((item, duration))
@@ -201,20 +201,17 @@ class Runner:
                 conn.info["placeholders"] = self.placeholders
                 function(conn)
             return
-        for statement in statements[item.step.resume_from :]:
+        pending = statements[item.step.resume_from :]
+        # Together only in a transaction: the pipeline would wrap the statements in one.
+        if self.dialect.sends_together and item.transactional and len(pending) > 1:
+            self._execute_together(pending)
+            return
+        for statement in pending:
             self._execute_one(item, statement)
 
-    def _execute_together(self, item: _Prepared) -> None:
-        """A migration's statements in one round trip where the dialect can send them so,
-        inside the transaction the caller began; a failure names its statement all the same."""
-        statements = item.statements
-        if (
-            not self.dialect.sends_together
-            or item.step.migration.kind == "python"
-            or len(statements) < 2
-        ):
-            self._execute(item, statements)
-            return
+    def _execute_together(self, statements: Sequence[Statement]) -> None:
+        """The statements in one round trip (inside the caller's transaction); a failure
+        names its statement all the same."""
         try:
             self.dialect.execute_together(self.conn, [statement.text for statement in statements])
         except BaseException as exc:

@@ -1,10 +1,7 @@
-"""Shared by the schema tests: sample migrations and a second database beside the first."""
+"""Shared by the schema tests: sample migrations and their schemas."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import Backend, write
@@ -59,17 +56,6 @@ def shop(backend: Backend, migrations: Path) -> Path:
     write(migrations, SHOP)
     migrate(backend.url.text, migrations)
     return migrations
-
-
-@contextmanager
-def second_database(backend: Backend) -> Iterator[str]:
-    """Another fresh database on the backend's server (or folder), dropped afterwards."""
-    name = f"rung_test_{uuid.uuid4().hex[:12]}"
-    url = backend.dialect.create_database(name)
-    try:
-        yield url.text
-    finally:
-        backend.dialect.drop_database(name)
 
 
 # Triggers, functions and procedures on top of SHOP, in each database's own SQL.

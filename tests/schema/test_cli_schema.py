@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 
-from schema_helpers import migrate, second_database, shop
+from schema_helpers import migrate, shop
+
+from conftest import second_database
 
 RUNG = [sys.executable, "-m", "rung.cli"]
 

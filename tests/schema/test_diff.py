@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from schema_helpers import SHOP, migrate, schema_of, second_database, shop
+from schema_helpers import SHOP, migrate, schema_of, shop
 
-from conftest import write
+from conftest import second_database, write
 from rung.schema.diff import diff
 from rung.schema.model import Column, Index, Schema, Table
 

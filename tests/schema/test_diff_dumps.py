@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from schema_helpers import execute, schema_of, second_database, shop_with_routines
+from schema_helpers import execute, schema_of, shop_with_routines
 
-from conftest import RUNG, Backend, Outcome, clean_env, run_rung
+from conftest import RUNG, Backend, Outcome, clean_env, run_rung, second_database
 from scratch_helpers import scratch_databases
 
 PG_DUMP = (

@@ -10,11 +10,10 @@ from schema_helpers import (
     execute,
     migrate,
     schema_of,
-    second_database,
     shop_with_routines,
 )
 
-from conftest import write
+from conftest import second_database, write
 from rung import Migrator
 from rung.schema.diff import MAX_BODY_LINES, diff
 from rung.schema.model import Routine, Schema, Trigger, normalise_body

@@ -86,11 +86,8 @@ def discover(
         if found.role == REPEATABLE:  # read by source.repeatable, with repeatable/
             continue
         files.append((path, found, tag))
-    if any(tag is not None for _, _, tag in files):
-        problems.lines += [f"{path}: {message}" for path, message in variants.name_problems(files)]
-        chosen = variants.choose(files, dialect)
-    else:  # no variants: every file is chosen (most folders)
-        chosen = [(path, found) for path, found, _ in files]
+    problems.lines += [f"{path}: {message}" for path, message in variants.name_problems(files)]
+    chosen = variants.choose(files, dialect)
     baselines = _baselines([(p, f) for p, f in chosen if f.role == BASELINE_ROLE], layout, problems)
     for path, found in chosen:
         if found.role == BASELINE_ROLE:  # read apart: a baseline may share a version

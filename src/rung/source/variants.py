@@ -46,6 +46,8 @@ def choose(
     A version that has only other databases' variants is not a migration for this one.
     """
     files = list(files)
+    if all(tag is None for _, _, tag in files):  # no variants (most folders): every file
+        return [(path, found) for path, found, _ in files]
     tags: dict[tuple[Version, bool], set[str | None]] = {}
     for _, found, tag in files:
         tags.setdefault(_key(found), set()).add(tag)
@@ -64,6 +66,9 @@ def name_problems(files: Iterable[tuple[Path, FileName, str | None]]) -> list[tu
 
     Untagged files of one version that disagree are duplicates, which discovery reports.
     """
+    files = list(files)
+    if all(tag is None for _, _, tag in files):
+        return []
     groups: dict[tuple[Version, bool], list[tuple[Path, FileName, str | None]]] = {}
     for file in files:
         groups.setdefault(_key(file[1]), []).append(file)
