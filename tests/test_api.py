@@ -381,6 +381,28 @@ def test_python_migration_that_raises_rolls_back_its_data(backend, migrations):
     assert states(m)["002_bad"] == FAILED
 
 
+def test_a_failure_at_commit_leaves_the_migration_unapplied(backend, migrations):
+    """A deferred constraint is checked when the migration's transaction commits, after its
+    statements and its success event went through: the commit's failure undoes both."""
+    if backend.name != "postgresql":
+        pytest.skip("deferred constraints are checked at commit on PostgreSQL only")
+    deferred = (
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER\n"
+        "    REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);\n"
+        "INSERT INTO child VALUES (1, 42);\n"
+    )
+    write(migrations, {"001_users.sql": USERS, "002_orphan.sql": deferred, "003_tags.sql": TAGS})
+    m = migrator(backend, migrations)
+    with pytest.raises(MigrationFailed, match="002_orphan.sql") as failure:
+        m.up()
+    assert "violates foreign key constraint" in failure.value.message
+    assert not {"parent", "child", "tags"} & backend.tables()
+    assert states(m) == {"001_users": APPLIED, "002_orphan": FAILED, "003_tags": PENDING}
+    (migrations / "002_orphan.sql").write_text(deferred.replace("42", "NULL"))
+    assert len(m.up().steps) == 2
+
+
 def test_python_migration_without_up(backend, migrations):
     write(migrations, {"001_nothing.py": "def down(conn):\n    pass\n"})
     with pytest.raises(MigrationFailed, match="defines no up"):
@@ -455,6 +477,22 @@ def test_single_transaction_is_all_or_nothing(backend, migrations):
     assert not {"users", "t2"} & backend.tables()
     (migrations / "002_bad.sql").write_text("CREATE TABLE t (id INTEGER);")
     assert len(m.up(single_transaction=True).steps) == 2
+
+
+def test_single_transaction_takes_more_migrations_than_one_insert_can_record(backend, migrations):
+    """A batch's success events are written together before its commit, in as many INSERTs
+    as the driver's limit on parameters needs (each event has 16 values)."""
+    if not backend.transactional_ddl:
+        pytest.skip("--single-transaction needs transactional DDL")
+    count = backend.dialect.max_parameters // 12  # a third more than one INSERT carries
+    write(migrations, {f"{i:05d}_step.sql": f"SELECT {i};\n" for i in range(1, count + 1)})
+    m = migrator(backend, migrations)
+    assert len(m.up(single_transaction=True).steps) == count
+    recorded = backend.query(
+        "SELECT count(*) FROM rung_history WHERE event = 'apply' AND outcome = 'success'"
+    )
+    assert recorded[0][0] == count
+    assert [s.state for s in m.status().migrations] == [APPLIED] * count
 
 
 def test_history_from_a_newer_rung_is_refused(backend, migrations):

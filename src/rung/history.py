@@ -6,6 +6,7 @@ and an older rung refuses, rather than misreads, a table it does not understand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -188,13 +189,23 @@ class History:
         )
 
     def append(self, *rows: tuple[Any, ...]) -> None:
-        """Append events in one statement: where each statement commits, one commit for all."""
-        group = f"({', '.join([self.dialect.placeholder] * (len(_COLUMNS) - 1))})"
-        self._execute(
-            f"INSERT INTO {self.name} ({', '.join(_COLUMNS[1:])}) VALUES "
-            + ", ".join([group] * len(rows)),
-            tuple(value for row in rows for value in row),
-        )
+        """Append events in one statement (where each statement commits, one commit for all),
+        or in as few as the driver's limit on parameters allows."""
+        for sql, params in self.inserts(rows):
+            self._execute(sql, params)
+
+    def inserts(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, tuple[Any, ...]]]:
+        """The INSERT statements, with their parameters, that append `rows`."""
+        width = len(_COLUMNS) - 1
+        limit = self.dialect.max_parameters
+        size = max(limit // width, 1) if limit else max(len(rows), 1)
+        group = f"({', '.join([self.dialect.placeholder] * width)})"
+        head = f"INSERT INTO {self.name} ({', '.join(_COLUMNS[1:])}) VALUES "
+        chunks = (rows[start : start + size] for start in range(0, len(rows), size))
+        return [
+            (head + ", ".join([group] * len(chunk)), tuple(value for row in chunk for value in row))
+            for chunk in chunks
+        ]
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         cur = self.conn.cursor()

@@ -92,7 +92,10 @@ class Runner:
     # -- one migration in one transaction ---------------------------------------------------
     def _run_transactional(self, item: _Prepared) -> None:
         step = item.step
-        self.dialect.begin(self.conn)
+        # Where the lock comes with the transaction, begin before looking at the history;
+        # elsewhere BEGIN goes with the statements.
+        if self.dialect.lock_per_transaction:
+            self.dialect.begin(self.conn)
         started = time.time()
         try:
             if self.dialect.lock_per_transaction and self._done_elsewhere(step):
@@ -108,11 +111,10 @@ class Runner:
                 return
             self.emit(RunEvent("start", step.direction, step.migration))
             with self.interrupts.immediate():  # a transaction can be abandoned at any point
-                self._execute(item, item.statements)
+                self._execute(item, item.statements, begin=not self.dialect.lock_per_transaction)
             self.interrupts.check()
             duration = _ms(started)
-            self._record_success(item, started, duration)
-            self.dialect.commit(self.conn)
+            self._commit(self._success_row(item, started, duration))
         except BaseException as exc:
             self._safe_rollback()
             self._record_failure(item, started, 0, exc)
@@ -121,8 +123,8 @@ class Runner:
 
     # -- a whole batch in one transaction -----------------------------------------------------
     def _run_batch(self, prepared: Sequence[_Prepared]) -> None:
-        self.dialect.begin(self.conn)
         done: list[tuple[_Prepared, int]] = []
+        rows: list[tuple[Any, ...]] = []  # their success events, written before the commit
         current: _Prepared | None = None
         started = time.time()
         try:
@@ -131,12 +133,12 @@ class Runner:
                 started = time.time()
                 self.emit(RunEvent("start", item.step.direction, item.step.migration))
                 with self.interrupts.immediate():
-                    self._execute(item, item.statements)
+                    self._execute(item, item.statements, begin=not done)
                 duration = _ms(started)
-                self._record_success(item, started, duration)
+                rows.append(self._success_row(item, started, duration))
                 done.append((item, duration))
             self.interrupts.check()
-            self.dialect.commit(self.conn)
+            self._commit(*rows)
         except BaseException as exc:
             self._safe_rollback()
             if current is not None:
@@ -145,6 +147,15 @@ class Runner:
             raise
         for item, duration in done:
             self.emit(RunEvent("done", item.step.direction, item.step.migration, duration))
+
+    def _commit(self, *rows: tuple[Any, ...]) -> None:
+        """Write the success events and commit: in one round trip where statements go
+        together."""
+        if self.dialect.sends_together:
+            self.dialect.execute_together(self.conn, [*self.history.inserts(rows), "COMMIT"])
+        else:
+            self.history.append(*rows)
+            self.dialect.commit(self.conn)
 
     # -- a migration the database cannot run atomically: progress per statement --------------
     def _run_in_steps(self, item: _Prepared, following: _Prepared | None) -> None:
@@ -164,9 +175,8 @@ class Runner:
         try:
             self.interrupts.check()  # its running event is written: a stop here is recorded
             if step.migration.kind == "python":  # its data changes at least can be atomic
-                self.dialect.begin(self.conn)
                 with self.interrupts.immediate():
-                    self._execute(item, ())
+                    self._execute(item, (), begin=True)
                 self.dialect.commit(self.conn)
             # Ctrl-C lets the running statement finish, so the progress recorded is exact.
             for index in range(step.resume_from, len(item.statements)):
@@ -191,33 +201,42 @@ class Runner:
         self.emit(RunEvent("done", step.direction, step.migration, duration, resumed))
 
     # -- pieces ----------------------------------------------------------------------------
-    def _execute(self, item: _Prepared, statements: Sequence[Statement]) -> None:
-        migration = item.step.migration
-        if migration.kind == "python":
+    def _execute(
+        self, item: _Prepared, statements: Sequence[Statement], *, begin: bool = False
+    ) -> None:
+        """Run the step's statements (or its Python function); `begin` opens the transaction
+        first, in the same round trip where statements go together."""
+        pending = statements[item.step.resume_from :]
+        if item.step.migration.kind == "python":
+            if begin:
+                self.dialect.begin(self.conn)
             from rung.source.python import migration_function
 
-            function = migration_function(migration, item.step.direction)
+            function = migration_function(item.step.migration, item.step.direction)
             with self.dialect.sqlalchemy_connection(self.conn) as conn:
                 conn.info["placeholders"] = self.placeholders
                 function(conn)
-            return
-        pending = statements[item.step.resume_from :]
         # Together only in a transaction: the pipeline would wrap the statements in one.
-        if self.dialect.sends_together and item.transactional and len(pending) > 1:
-            self._execute_together(pending)
-            return
-        for statement in pending:
-            self._execute_one(item, statement)
+        elif self.dialect.sends_together and item.transactional and len(pending) + begin > 1:
+            self._execute_together(pending, begin=begin)
+        else:
+            if begin:
+                self.dialect.begin(self.conn)
+            for statement in pending:
+                self._execute_one(item, statement)
 
-    def _execute_together(self, statements: Sequence[Statement]) -> None:
-        """The statements in one round trip (inside the caller's transaction); a failure
-        names its statement all the same."""
+    def _execute_together(self, statements: Sequence[Statement], *, begin: bool) -> None:
+        """The statements in one round trip (after BEGIN when `begin`); a failure names its
+        statement all the same."""
+        texts = [statement.text for statement in statements]
         try:
-            self.dialect.execute_together(self.conn, [statement.text for statement in statements])
+            self.dialect.execute_together(
+                self.conn, [self.dialect.begin_sql, *texts] if begin else texts
+            )
         except BaseException as exc:
             index = getattr(exc, "rung_index", None)
-            if index is not None:
-                exc.rung_statement = statements[index]  # type: ignore[attr-defined]
+            if index is not None and index >= begin:  # not BEGIN itself
+                exc.rung_statement = statements[index - begin]  # type: ignore[attr-defined]
             raise
 
     def _execute_one(self, item: _Prepared, statement: Statement) -> None:
@@ -235,10 +254,8 @@ class Runner:
     def run_unrecorded(self, item: _Prepared, *, rollback: bool) -> str | None:
         """Run a prepared step and record nothing (`rung verify`'s second up): in a transaction
         rolled back afterwards, or as the database runs it. Why it failed, or None."""
-        if rollback:
-            self.dialect.begin(self.conn)
         try:
-            self._execute(item, item.statements)
+            self._execute(item, item.statements, begin=rollback)
         except Exception as exc:
             statement = getattr(exc, "rung_statement", None)
             where = f"line {statement.line}: " if statement is not None else ""
@@ -264,9 +281,6 @@ class Runner:
         if latest is None or latest[:2] != (_event(step), "success"):
             return False
         return not m.repeatable or latest[2] == m.checksum  # a repeatable: this very file
-
-    def _record_success(self, item: _Prepared, started: float, duration: int) -> None:
-        self.history.append(self._success_row(item, started, duration))
 
     def _success_row(self, item: _Prepared, started: float, duration: int) -> tuple[Any, ...]:
         step = item.step

@@ -48,6 +48,8 @@ class Dialect:
     # the runner then re-checks the history inside each migration's transaction.
     lock_per_transaction: ClassVar[bool] = False
     placeholder: ClassVar[str] = "%s"
+    # Most parameters one statement may carry (None: no limit): long INSERTs are split.
+    max_parameters: ClassVar[int | None] = 999
     # True where `execute_together` sends several statements in one round trip.
     sends_together: ClassVar[bool] = False
     sqlalchemy_url: ClassVar[str] = ""  # dialect+driver part, for Python migrations
@@ -167,10 +169,11 @@ class Dialect:
         return None
 
     # -- transactions -----------------------------------------------------------------------
-    def execute_together(self, conn: Any, statements: Sequence[str]) -> None:
-        """Run the statements, in a transaction, in one round trip (where `sends_together`).
-        A failure raises the driver's error with `rung_index`, the failed statement's
-        position in `statements` (None if the driver cannot tell)."""
+    def execute_together(self, conn: Any, statements: Sequence[str | tuple[str, Any]]) -> None:
+        """Run the statements (texts, or texts with their parameters) in one round trip
+        (where `sends_together`); only inside a transaction, or with BEGIN first. A failure
+        raises the driver's error with `rung_index`, the failed statement's position in
+        `statements` (None if the driver cannot tell); those after it do not run."""
         raise NotImplementedError
 
     def begin(self, conn: Any) -> None:

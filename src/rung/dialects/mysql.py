@@ -108,6 +108,9 @@ class MySQL(Dialect):
     transactional_ddl = False
     sqlalchemy_url = "mysql+pymysql://"
     begin_sql = "START TRANSACTION"
+    # PyMySQL puts the values into the text: one statement of events, whatever their number,
+    # is what keeps them atomic where each statement commits.
+    max_parameters = None
     id_column = "id BIGINT AUTO_INCREMENT PRIMARY KEY"
     timestamp_type = "DATETIME(6)"
     current_user_sql = "SELECT CURRENT_USER()"

@@ -44,6 +44,8 @@ class SQLite(Dialect):
     transactional_ddl = True
     lock_per_transaction = True
     placeholder = "?"
+    # SQLITE_MAX_VARIABLE_NUMBER: 32766 since SQLite 3.32, 999 before.
+    max_parameters = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
     sqlalchemy_url = "sqlite://"
     begin_sql = "BEGIN IMMEDIATE"
     id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"
