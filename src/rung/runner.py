@@ -61,6 +61,7 @@ class Runner:
         # Newest event seen per version (per name for repeatables): event, outcome, checksum.
         self.latest: dict[object, tuple[str, str, str | None]] = {}
         self._announced: _Prepared | None = None  # whose `running` event is already written
+        self._data_version: object = None  # `Dialect.data_version` when the history was read
 
     def prepare(self, step: PlanStep, statements: Sequence[Statement]) -> _Prepared:
         migration = step.migration
@@ -269,13 +270,17 @@ class Runner:
 
     def _done_elsewhere(self, step: PlanStep) -> bool:
         """Under SQLite's write lock: did another runner apply (or roll back) this meanwhile?"""
-        for event in self.history.events(after_id=self.seen_id):
-            self.seen_id = max(self.seen_id, event.id)
-            self.latest[_subject(event.version, event.name)] = (
-                event.event,
-                event.outcome,
-                event.checksum,
-            )
+        version = self.dialect.data_version(self.conn)
+        # Read what others wrote, unless no other connection has written since last time.
+        if version is None or version != self._data_version:
+            self._data_version = version
+            for event in self.history.events(after_id=self.seen_id):
+                self.seen_id = max(self.seen_id, event.id)
+                self.latest[_subject(event.version, event.name)] = (
+                    event.event,
+                    event.outcome,
+                    event.checksum,
+                )
         m = step.migration
         latest = self.latest.get(_subject(m.version, m.name))
         if latest is None or latest[:2] != (_event(step), "success"):

@@ -176,6 +176,11 @@ class Dialect:
         `statements` (None if the driver cannot tell); those after it do not run."""
         raise NotImplementedError
 
+    def data_version(self, conn: Any) -> object:
+        """A value that changes whenever another connection commits a change to the database
+        (where `lock_per_transaction`), or None where the database cannot tell."""
+        return None
+
     def begin(self, conn: Any) -> None:
         conn.cursor().execute(self.begin_sql)
 

@@ -90,6 +90,10 @@ class SQLite(Dialect):
                 hint="wait for the other writer to finish, or raise --lock-timeout",
             ) from None
 
+    def data_version(self, conn: Any) -> object:
+        # The connection's own commits leave it as it is.
+        return conn.execute("PRAGMA data_version").fetchone()[0]
+
     @property
     def server_label(self) -> str:
         return self.path
