@@ -126,4 +126,9 @@ def write_all(root: Path, n: int) -> dict[str, Path]:
     # The sqlite3 CLI has no "-1": wrap the script in one transaction ourselves.
     (floor / "up.sqlite.sql").write_text(f"BEGIN;\n{up_all}COMMIT;\n")
     (floor / "down.sqlite.sql").write_text(f"BEGIN;\n{down_all}COMMIT;\n")
+    # The floor of a transaction per migration (floor-tx), for every database.
+    (floor / "up-tx.sql").write_text("".join(f"BEGIN;\n{up}COMMIT;\n" for up in ups))
+    (floor / "down-tx.sql").write_text(
+        "".join(f"BEGIN;\n{down}COMMIT;\n" for down in reversed(downs))
+    )
     return paths

@@ -45,7 +45,11 @@ class Server:
     def query(self, db: str, sql: str) -> list[str]: ...
     def tables(self, db: str) -> set[str]: ...
     def version(self) -> str: ...
-    def floor(self, db: str, floor_dir: Path, direction: str) -> Cmd: ...
+    def floor(self, db: str, floor_dir: Path, direction: str, per_migration: bool = False) -> Cmd:
+        """The database's own client running the SQL: in one transaction, or (per_migration)
+        with BEGIN/COMMIT around each migration's statements."""
+        ...
+
     def url(self, tool: str, db: str) -> str: ...
 
 
@@ -94,11 +98,10 @@ class Postgres(Server):
         )[0].split("|")
         return f"{got[0]} ({', '.join(f'{n}={v}' for n, v in zip(names, got[1:], strict=True))})"
 
-    def floor(self, db, floor_dir, direction):
-        return Cmd(
-            self._psql(db)
-            + ["-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(floor_dir / f"{direction}.sql")]
-        )
+    def floor(self, db, floor_dir, direction, per_migration=False):
+        script = floor_dir / (f"{direction}-tx.sql" if per_migration else f"{direction}.sql")
+        one = [] if per_migration else ["-1"]
+        return Cmd(self._psql(db) + ["-q", "-v", "ON_ERROR_STOP=1", *one, "-f", str(script)])
 
     def url(self, tool, db):
         hostport = f"{PG['host']}:{PG['port']}"
@@ -141,8 +144,9 @@ class MariaDB(Server):
         )[0].split("\t")
         return f"{v} (innodb_flush_log_at_trx_commit={flush})"
 
-    def floor(self, db, floor_dir, direction):
-        return Cmd(self._cli(db), stdin=floor_dir / f"{direction}.sql")
+    def floor(self, db, floor_dir, direction, per_migration=False):
+        script = floor_dir / (f"{direction}-tx.sql" if per_migration else f"{direction}.sql")
+        return Cmd(self._cli(db), stdin=script)
 
     def url(self, tool, db):
         hostport = f"{MARIADB['host']}:{MARIADB['port']}"
@@ -186,10 +190,10 @@ class SQLite(Server):
     def version(self):
         return _run([SQLITE_BIN, "--version"]).split()[0]
 
-    def floor(self, db, floor_dir, direction):
-        return Cmd(
-            [SQLITE_BIN, "-bail", str(self.path(db))], stdin=floor_dir / f"{direction}.sqlite.sql"
-        )
+    def floor(self, db, floor_dir, direction, per_migration=False):
+        # The sqlite3 CLI has no "-1": the one-transaction script carries its own BEGIN/COMMIT.
+        script = f"{direction}-tx.sql" if per_migration else f"{direction}.sqlite.sql"
+        return Cmd([SQLITE_BIN, "-bail", str(self.path(db))], stdin=floor_dir / script)
 
     def url(self, tool, db):
         p = str(self.path(db).resolve())  # absolute: four slashes for the URL tools
@@ -249,6 +253,17 @@ class Floor(Tool):
 
     def version(self):
         return "psql / mariadb / sqlite3 CLI"
+
+
+class FloorPerMigration(Floor):
+    """The floor with a transaction per migration, as rung, yoyo and dbmate apply: what a
+    transaction per migration costs the server, with no history to keep."""
+
+    name = "floor-tx"
+
+    def commands(self, scenario, server, paths, n):
+        direction = {"apply": "up", "rollback": "down"}[scenario]
+        return [server.floor(self.db, paths["floor"], direction, per_migration=True)]
 
 
 class Rung(Tool):

@@ -17,15 +17,15 @@ and the ratio to the floor (to the fastest peer where there is no floor).
 
 Scenarios:
   apply     all N from an empty database (a fresh one per run): rung (a transaction
-            per migration), rung-1tx (`up --single-transaction`), floor, alembic,
-            yoyo, dbmate
+            per migration), rung-1tx (`up --single-transaction`), floor, floor-tx
+            (the floor with BEGIN/COMMIT around each migration), alembic, yoyo, dbmate
   noop      `up` again with everything applied: rung, alembic, yoyo, dbmate
   status    status with everything applied: rung status, alembic history
             --indicate-current, yoyo list, dbmate status
   rollback  roll back all: rung down --all, floor (the downs concatenated in
-            reverse, one transaction), alembic downgrade base, yoyo rollback --all,
-            dbmate rollback once per migration, one process each (only for
-            N <= --dbmate-rollback-max)
+            reverse, one transaction), floor-tx (a transaction per down), alembic
+            downgrade base, yoyo rollback --all, dbmate rollback once per migration,
+            one process each (only for N <= --dbmate-rollback-max)
   memory    peak RSS (max resident set) of rung and the others for one apply of
             all N to a fresh database and one status, each run under GNU time
             (/usr/bin/time -f %M) after the timed runs
@@ -61,7 +61,18 @@ import _targets as tg  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 TIME_BIN = "/usr/bin/time"  # GNU time, for the memory runs
-TOOLS = {t.name: t for t in (tg.Rung, tg.RungSingleTx, tg.Floor, tg.Alembic, tg.Yoyo, tg.Dbmate)}
+TOOLS = {
+    t.name: t
+    for t in (
+        tg.Rung,
+        tg.RungSingleTx,
+        tg.Floor,
+        tg.FloorPerMigration,
+        tg.Alembic,
+        tg.Yoyo,
+        tg.Dbmate,
+    )
+}
 PEERS = tg.PEERS
 SCENARIOS = _report.SCENARIOS
 TIMED = ("apply", "noop", "status", "rollback")
