@@ -4,6 +4,7 @@ database, on every backend."""
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 
 import pytest
 
@@ -12,6 +13,7 @@ from rung import Migrator
 from rung.drift import DriftReport, batches, drift_error
 from rung.errors import DriftFound, MigrationFailed, RequestRefused
 from rung.model import Migration
+from rung.scratch import scratch_name
 from scratch_helpers import GOOD, POSTS, TAGS, USERS, scratch_databases
 
 HAND_MADE = {
@@ -101,6 +103,37 @@ def test_the_scratch_database_is_dropped_when_replaying_fails(backend, migration
         migrator.drift()
 
     assert scratch_databases(backend, tmp_path) <= before
+
+
+def test_the_scratch_database_is_named_after_the_database_it_serves(backend, migrations, tmp_path):
+    """One left behind (by a killed run) says whose it was; parallel runs tell theirs apart."""
+    seen = tmp_path / "seen.txt"
+    where = (
+        "from sqlalchemy import text\n\n\n"
+        "def up(conn):\n"
+        '    sql = {"postgresql": "SELECT current_database()", "mysql": "SELECT DATABASE()",\n'
+        '           "sqlite": "SELECT file FROM pragma_database_list WHERE name = \'main\'"}\n'
+        f"    with open({str(seen)!r}, 'a') as out:\n"
+        "        out.write(conn.execute(text(sql[conn.dialect.name])).scalar() + '\\n')\n"
+    )
+    write(migrations, {"001_users.sql": USERS, "002_where.py": where})
+    migrator = Migrator(backend.url.text, migrations)
+    migrator.up()
+    migrator.drift()
+    served, scratch = (PurePath(name).name for name in seen.read_text().split())
+    label = served.lower().replace(".", "_")
+    assert scratch.startswith(f"rung_scratch_{label}_"), (served, scratch)
+    assert not scratch_databases(backend, tmp_path)
+
+
+def test_a_scratch_name_is_short_and_names_the_original_database():
+    assert scratch_name("shop_prod").startswith("rung_scratch_shop_prod_")
+    assert scratch_name("shop_prod") != scratch_name("shop_prod")
+    copy = scratch_name(scratch_name("Shop-Prod"))  # `rung verify`'s copy of a scratch one
+    assert copy.startswith("rung_scratch_shop_prod_") and copy.count("scratch") == 1
+    assert scratch_name("/srv/app/data.db").startswith("rung_scratch_data_db_")
+    assert len(scratch_name("x" * 200)) <= 63  # PostgreSQL's limit; MySQL's is 64
+    assert scratch_name(None).startswith("rung_scratch_")
 
 
 def test_an_applied_migration_without_its_file_is_refused(tmp_path, migrations):

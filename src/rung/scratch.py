@@ -3,20 +3,34 @@ when rung created them, always dropped at the end."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
+from pathlib import PurePath
 
 from rung.config import Settings, parse_url, redact
 from rung.dialects import Dialect, connect, dialect_for
 from rung.errors import RequestRefused, RungError
 
-__all__ = ["SCRATCH_PREFIX", "scratch_database"]
+__all__ = ["SCRATCH_PREFIX", "scratch_database", "scratch_name"]
 
 SCRATCH_PREFIX = "rung_scratch_"
 
 _HINT = "pass --shadow-url URL of an empty database rung may use"
+
+
+def scratch_name(database: str | None) -> str:
+    """A new scratch database's name: rung's prefix, the name of the database it serves (so
+    that one left behind says whose it was; a copy of a scratch database names the
+    original) and a random part."""
+    base = PurePath(database or "").name  # SQLite: the file, without its folder
+    if base.startswith(SCRATCH_PREFIX):
+        base = base[len(SCRATCH_PREFIX) :].rpartition("_")[0]
+    label = re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_")[:24].rstrip("_")
+    parts = (SCRATCH_PREFIX.rstrip("_"), label, uuid.uuid4().hex[:12])
+    return "_".join(part for part in parts if part)
 
 
 @contextmanager
@@ -29,8 +43,9 @@ def scratch_database(settings: Settings, shadow_url: str | None = None) -> Itera
         _check_empty(scratch)
         yield scratch
         return
-    admin = dialect_for(settings.url(), lock_timeout=settings.lock_timeout)
-    name = SCRATCH_PREFIX + uuid.uuid4().hex[:12]
+    served = settings.url()
+    admin = dialect_for(served, lock_timeout=settings.lock_timeout)
+    name = scratch_name(served.database or served.path)
     try:
         url = admin.create_database(name)
     except NotImplementedError:

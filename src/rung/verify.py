@@ -9,7 +9,6 @@ then is not idempotent: information, not a failure.
 
 from __future__ import annotations
 
-import uuid
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -169,13 +168,13 @@ def _run_again_on_a_copy(
     from rung.api import Migrator
     from rung.config import redact
     from rung.dialects import dialect_for
-    from rung.scratch import SCRATCH_PREFIX
+    from rung.scratch import scratch_name
 
     url = settings.url()
     if url.database is None:
         return None, "it runs outside a transaction, on a database file rung does not copy"
     admin = dialect_for(url, lock_timeout=settings.lock_timeout)
-    name = SCRATCH_PREFIX + uuid.uuid4().hex[:12]
+    name = scratch_name(url.database)
     try:
         copy = admin.clone_database(url.database, name)
     except Exception as exc:  # no privilege to create databases beside a shadow database, ...
