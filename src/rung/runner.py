@@ -150,13 +150,9 @@ class Runner:
             self.emit(RunEvent("done", item.step.direction, item.step.migration, duration))
 
     def _commit(self, *rows: tuple[Any, ...]) -> None:
-        """Write the success events and commit: in one round trip where statements go
-        together."""
-        if self.dialect.sends_together:
-            self.dialect.execute_together(self.conn, [*self.history.inserts(rows), "COMMIT"])
-        else:
-            self.history.append(*rows)
-            self.dialect.commit(self.conn)
+        """Write the success events and commit (in one round trip where the database takes
+        statements together)."""
+        self.dialect.execute(self.conn, [*self.history.inserts(rows), "COMMIT"])
 
     # -- a migration the database cannot run atomically: progress per statement --------------
     def _run_in_steps(self, item: _Prepared, following: _Prepared | None) -> None:
@@ -182,7 +178,7 @@ class Runner:
             # Ctrl-C lets the running statement finish, so the progress recorded is exact.
             for index in range(step.resume_from, len(item.statements)):
                 statement = item.statements[index]
-                self._execute_one(item, statement)
+                self._send([statement])
                 if is_transaction_control(statement.text):
                     in_own_transaction = statement.text.split()[0].upper() in ("BEGIN", "START")
                 if not in_own_transaction:
@@ -206,8 +202,7 @@ class Runner:
         self, item: _Prepared, statements: Sequence[Statement], *, begin: bool = False
     ) -> None:
         """Run the step's statements (or its Python function); `begin` opens the transaction
-        first, in the same round trip where statements go together."""
-        pending = statements[item.step.resume_from :]
+        first (in the same round trip where the database takes statements together)."""
         if item.step.migration.kind == "python":
             if begin:
                 self.dialect.begin(self.conn)
@@ -217,40 +212,23 @@ class Runner:
             with self.dialect.sqlalchemy_connection(self.conn) as conn:
                 conn.info["placeholders"] = self.placeholders
                 function(conn)
-        # Together only in a transaction: the pipeline would wrap the statements in one.
-        elif self.dialect.sends_together and item.transactional and len(pending) + begin > 1:
-            self._execute_together(pending, begin=begin)
-        else:
-            if begin:
-                self.dialect.begin(self.conn)
+            return
+        pending = statements[item.step.resume_from :]
+        if item.transactional or begin:  # in one transaction: they may go together
+            self._send(pending, begin=begin)
+        else:  # each as the database runs it
             for statement in pending:
-                self._execute_one(item, statement)
+                self._send([statement])
 
-    def _execute_together(self, statements: Sequence[Statement], *, begin: bool) -> None:
-        """The statements in one round trip (after BEGIN when `begin`); a failure names its
-        statement all the same."""
-        texts = [statement.text for statement in statements]
+    def _send(self, statements: Sequence[Statement], *, begin: bool = False) -> None:
+        """`Dialect.execute` on the statements; a failure names its statement."""
         try:
-            self.dialect.execute_together(
-                self.conn, [self.dialect.begin_sql, *texts] if begin else texts
-            )
+            self.dialect.execute(self.conn, [s.text for s in statements], begin=begin)
         except BaseException as exc:
             index = getattr(exc, "rung_index", None)
-            if index is not None and index >= begin:  # not BEGIN itself
-                exc.rung_statement = statements[index - begin]  # type: ignore[attr-defined]
+            if index is not None:
+                exc.rung_statement = statements[index]  # type: ignore[attr-defined]
             raise
-
-    def _execute_one(self, item: _Prepared, statement: Statement) -> None:
-        cur = self.conn.cursor()
-        try:
-            cur.execute(statement.text)
-            if cur.description is not None:
-                cur.fetchall()  # drain results (SELECTs in migrations, MySQL needs it)
-        except BaseException as exc:
-            exc.rung_statement = statement  # type: ignore[attr-defined]
-            raise
-        finally:
-            cur.close()
 
     def run_unrecorded(self, item: _Prepared, *, rollback: bool) -> str | None:
         """Run a prepared step and record nothing (`rung verify`'s second up): in a transaction

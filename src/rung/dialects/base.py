@@ -50,8 +50,6 @@ class Dialect:
     placeholder: ClassVar[str] = "%s"
     # Most parameters one statement may carry (None: no limit): long INSERTs are split.
     max_parameters: ClassVar[int | None] = 999
-    # True where `execute_together` sends several statements in one round trip.
-    sends_together: ClassVar[bool] = False
     sqlalchemy_url: ClassVar[str] = ""  # dialect+driver part, for Python migrations
     begin_sql: ClassVar[str] = "BEGIN"
     id_column: ClassVar[str] = "id INTEGER PRIMARY KEY"
@@ -168,13 +166,29 @@ class Dialect:
         """Advice for failures whose cause is a server setting, not the migration."""
         return None
 
-    # -- transactions -----------------------------------------------------------------------
-    def execute_together(self, conn: Any, statements: Sequence[str | tuple[str, Any]]) -> None:
-        """Run the statements (texts, or texts with their parameters) in one round trip
-        (where `sends_together`); only inside a transaction, or with BEGIN first. A failure
-        raises the driver's error with `rung_index`, the failed statement's position in
-        `statements` (None if the driver cannot tell); those after it do not run."""
-        raise NotImplementedError
+    # -- statements and transactions --------------------------------------------------------
+    def execute(
+        self, conn: Any, statements: Sequence[str | tuple[str, Any]], *, begin: bool = False
+    ) -> None:
+        """Run the statements (texts, or texts with their parameters) in order, after opening
+        a transaction when `begin`; several at once only in a transaction, which they may be
+        sent in together. Their results are read and dropped. A failure raises the driver's
+        error with `rung_index`, the failed statement's position in `statements` (None where
+        the driver cannot tell); those after it do not run."""
+        if begin:
+            self.begin(conn)
+        for index, statement in enumerate(statements):
+            args = (statement,) if isinstance(statement, str) else statement
+            cur = conn.cursor()
+            try:
+                cur.execute(*args)
+                if cur.description is not None:
+                    cur.fetchall()  # SELECTs in migrations; MySQL needs the results read
+            except BaseException as exc:
+                exc.rung_index = index  # type: ignore[attr-defined]
+                raise
+            finally:
+                cur.close()
 
     def data_version(self, conn: Any) -> object:
         """A value that changes whenever another connection commits a change to the database
